@@ -1,0 +1,119 @@
+# shellcheck shell=bash
+# Booting the rig: a q35 machine under TCG whose root filesystem is the
+# host's (read-only 9p, overlaid with tmpfs in the guest), with the
+# topology's devices, running one command and powering off.
+
+# topology_load NAME: sets TOPO_DEVICES (array), TOPO_CMDLINE, TOPO_BIND.
+topology_load() {
+	local name=$1 file key value
+	file="$RIG_DIR/topologies/$name.topo"
+	[ -f "$file" ] || die "unknown topology '$name' (have: $(topology_names))"
+	TOPO_DEVICES=()
+	TOPO_CMDLINE=""
+	TOPO_BIND=""
+	while IFS= read -r line || [ -n "$line" ]; do
+		case "$line" in '' | '#'*) continue ;; esac
+		key=${line%%:*}
+		value=${line#*:}
+		value=${value# }
+		case "$key" in
+		description) ;;
+		device) TOPO_DEVICES+=(-device "$value") ;;
+		cmdline) TOPO_CMDLINE="$TOPO_CMDLINE $value" ;;
+		bind) TOPO_BIND="$TOPO_BIND ${value% *}=${value#* }" ;;
+		*) die "$file: unknown key '$key'" ;;
+		esac
+	done <"$file"
+	# --qemu-devices / VRAMSHARE_QEMU_DEVICES replaces the device list.
+	if [ -n "${RIG_QEMU_DEVICES:-}" ]; then
+		read -r -a TOPO_DEVICES <<<"$RIG_QEMU_DEVICES"
+	fi
+}
+
+topology_names() {
+	local f names=""
+	for f in "$RIG_DIR"/topologies/*.topo; do
+		f=${f##*/}
+		names="$names ${f%.topo}"
+	done
+	echo "${names# }"
+}
+
+# Kernel log lines that fail a run: real reports, not the expected
+# noiommu taint warnings.
+RIG_SPLAT_RE='WARNING: CPU:|BUG:|KASAN:|UBSAN:|Oops|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|list_add corruption|list_del corruption|ODEBUG:|refcount_t:|kernel BUG'
+
+# Allowed taints: U (vfio noiommu, 64) and O (out-of-tree modules, 4096).
+RIG_TAINT_ALLOWED=$((64 | 4096))
+
+# vm_run RUNDIR TIMEOUT INTERACTIVE: boots the rig for the prepared RUNDIR.
+# Returns the command's status; 124 on timeout, 125 if setup failed,
+# 126 if the guest did not boot or died.
+vm_run() {
+	local run=$1 timeout=$2 interactive=$3 kernel=$4 status qemu_pid tail_pid
+	local -a serial
+	local append="console=ttyS0 panic=-1 root=/dev/root rootfstype=9p"
+	append="$append rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=262144 ro"
+	append="$append init=$RIG_DIR/guest-init rig_run=$run$TOPO_CMDLINE"
+	if [ "$interactive" = 1 ]; then
+		serial=(-serial mon:stdio)
+	else
+		serial=(-serial "file:$run/console.log")
+	fi
+
+	timeout --foreground --kill-after=10 "$timeout" \
+		qemu-system-x86_64 -M q35 -cpu max -smp 2 -m 2G \
+		-accel tcg,thread=multi -nodefaults -no-reboot -display none \
+		"${serial[@]}" -monitor "unix:$run/monitor.sock,server,nowait" \
+		-kernel "$kernel/arch/x86/boot/bzImage" -append "$append" \
+		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+		-fsdev "local,id=share,path=$run,security_model=none" \
+		-device virtio-9p-pci,fsdev=share,mount_tag=rigshare \
+		"${TOPO_DEVICES[@]}" >"$run/qemu.log" 2>&1 </dev/null &
+	qemu_pid=$!
+	if [ "$interactive" != 1 ]; then
+		touch "$run/output"
+		tail -n +1 -f --pid="$qemu_pid" "$run/output" &
+		tail_pid=$!
+	fi
+	wait "$qemu_pid"
+	status=$?
+	[ -n "${tail_pid:-}" ] && wait "$tail_pid" 2>/dev/null
+
+	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+		echo "rig: the guest did not finish within ${timeout}s and was killed; kernel log: $run/console.log" >&2
+		return 124
+	fi
+	if [ ! -f "$run/status" ]; then
+		if grep -q "rig-guest: ready" "$run/console.log" 2>/dev/null; then
+			echo "rig: the guest died before the command finished; kernel log: $run/console.log" >&2
+		else
+			echo "rig: the guest did not boot (qemu exit $status): see $run/console.log and $run/qemu.log" >&2
+		fi
+		return 126
+	fi
+	status=$(cat "$run/status")
+	if [ "$status" = 125 ]; then
+		echo "rig: guest setup failed: $(tail -n 1 "$run/setup.log")" >&2
+		return 125
+	fi
+	return "$status"
+}
+
+# vm_check_log RUNDIR: fails (1) on kernel reports or unexpected taints.
+vm_check_log() {
+	local run=$1 taint bad=0
+	if cat "$run/dmesg" "$run/console.log" 2>/dev/null |
+		grep -E "$RIG_SPLAT_RE" >"$run/splats"; then
+		echo "rig: kernel reports in the guest log ($run/dmesg):" >&2
+		head -n 5 "$run/splats" >&2
+		bad=1
+	fi
+	taint=$(cat "$run/tainted" 2>/dev/null || echo 0)
+	if [ $((taint & ~RIG_TAINT_ALLOWED)) != 0 ]; then
+		echo "rig: guest kernel tainted ($taint) beyond the expected U/O flags" >&2
+		bad=1
+	fi
+	return $bad
+}

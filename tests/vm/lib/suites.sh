@@ -1,0 +1,59 @@
+# shellcheck shell=bash
+# ./rig test: the host unit tests (ctest), then each in-VM suite: the igt
+# tests run by the harness in a freshly booted rig of the suite's
+# topology. Every suite adds to one tally.
+
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+TOTAL_SKIPPED=0
+
+tally() {
+	TOTAL_PASSED=$((TOTAL_PASSED + $1))
+	TOTAL_FAILED=$((TOTAL_FAILED + $2))
+	TOTAL_SKIPPED=$((TOTAL_SKIPPED + $3))
+}
+
+suite_host() {
+	local log=$RIG_CACHE/ctest.log summary total failed
+	info "suite host: unit tests (ctest)"
+	(cd "$TOP_DIR/build" && ctest --output-on-failure) >"$log" 2>&1 || true
+	summary=$(grep -E '^[0-9]+% tests passed' "$log" || true)
+	if [ -z "$summary" ]; then
+		cat "$log"
+		info "suite host: ctest printed no summary"
+		tally 0 1 0
+		return
+	fi
+	grep -E 'Failed|\*\*\*' "$log" || true
+	total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$summary")
+	failed=$(sed -E 's/.*, ([0-9]+) tests? failed.*/\1/' <<<"$summary")
+	info "suite host: $summary"
+	tally $((total - failed)) "$failed" 0
+}
+
+# suite_vm NAME TOPOLOGY HARNESS-ARGS...: the igt tests in one rig boot.
+suite_vm() {
+	local name=$1 topology=$2 status=0 counts
+	shift 2
+	info "suite $name: igt tests in the rig (topology $topology)"
+	OPT_TOPOLOGY=$topology
+	rig_boot 0 "$TOP_DIR/build/tests/igt/igt-harness" \
+		--results /rig/results.json --counts /rig/counts "$@" \
+		"$TOP_DIR"/build/tests/igt/vramshare_* || status=$?
+	counts=$(cat "$LAST_RUN/counts" 2>/dev/null || echo "0 0 0")
+	read -r p f s <<<"$counts"
+	if [ "$status" != 0 ] && [ "$f" = 0 ]; then
+		# The harness did not report a failure itself: the run did.
+		f=1
+	fi
+	info "suite $name: $p passed, $f failed, $s skipped (results: $LAST_RUN/results.json)"
+	tally "$p" "$f" "$s"
+}
+
+suites_run_all() {
+	suite_host
+	suite_vm vm-default default --exclude '*unreachable*'
+	suite_vm vm-unreachable unreachable --include '*unreachable*'
+	echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
+	[ "$TOTAL_FAILED" = 0 ]
+}
