@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * drm-import: the DRM render driver of the importing GPU.
+ *
+ * One DRM device per engine. Engines come from backends (the rig's is
+ * edu_engine.c); this file knows them only through drm_import_engine.h.
+ */
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_prime.h>
+#include <linux/module.h>
+
+#include "../include/uapi/drm/drm_import.h"
+#include "drm_import_backends.h"
+#include "drm_import_drv.h"
+
+/*
+ * Every ioctl takes the device's SRCU read side so that unplugging the
+ * engine waits for running jobs and later calls fail with -ENODEV.
+ */
+static int dim_ioctl_copy_guarded(struct drm_device *drm, void *data,
+				  struct drm_file *file)
+{
+	int idx, ret;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	ret = dim_ioctl_copy(drm, data, file);
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static const struct drm_ioctl_desc dim_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(IMPORT_BO_CREATE, dim_ioctl_bo_create,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IMPORT_BO_MMAP_OFFSET, dim_ioctl_bo_mmap_offset,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IMPORT_BO_INFO, dim_ioctl_bo_info,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IMPORT_COPY, dim_ioctl_copy_guarded,
+			  DRM_RENDER_ALLOW),
+};
+
+DEFINE_DRM_GEM_FOPS(dim_fops);
+
+static const struct drm_driver dim_driver = {
+	.driver_features	= DRIVER_GEM | DRIVER_RENDER,
+	.ioctls			= dim_ioctls,
+	.num_ioctls		= ARRAY_SIZE(dim_ioctls),
+	.fops			= &dim_fops,
+	.prime_handle_to_fd	= drm_gem_prime_handle_to_fd,
+	.prime_fd_to_handle	= drm_gem_prime_fd_to_handle,
+	.gem_prime_import	= dim_gem_prime_import,
+	.gem_prime_mmap		= drm_gem_prime_mmap,
+	.name			= "drm_import",
+	.desc			= "vramshare peer-to-peer importer",
+	.date			= "20261122",
+	.major			= DRM_IMPORT_VERSION_MAJOR,
+	.minor			= DRM_IMPORT_VERSION_MINOR,
+};
+
+/**
+ * dim_device_register() - create the DRM device of an engine
+ * @engine: the engine, with @ops, @dev and @name set; it must stay valid
+ *          until dim_device_unregister()
+ *
+ * The DRM device's memory is managed by @engine->dev (devres).
+ *
+ * Return: 0 or -errno.
+ */
+int dim_device_register(struct dim_engine *engine)
+{
+	struct dim_device *dim;
+	int ret;
+
+	dim = devm_drm_dev_alloc(engine->dev, &dim_driver, struct dim_device,
+				 drm);
+	if (IS_ERR(dim))
+		return PTR_ERR(dim);
+	dim->engine = engine;
+	engine->drm = dim;
+
+	ret = drm_dev_register(&dim->drm, 0);
+	if (ret)
+		return ret;
+	drm_info(&dim->drm, "engine %s ready\n", engine->name);
+	return 0;
+}
+
+/**
+ * dim_device_unregister() - unplug the DRM device of an engine
+ * @engine: the engine
+ *
+ * Waits for running jobs; open files stay valid but every job fails with
+ * -ENODEV. The engine may be stopped once this returns.
+ */
+void dim_device_unregister(struct dim_engine *engine)
+{
+	drm_dev_unplug(&engine->drm->drm);
+}
+
+static int __init dim_init(void)
+{
+	return dim_backends_register();
+}
+
+static void __exit dim_exit(void)
+{
+	dim_backends_unregister();
+}
+
+module_init(dim_init);
+module_exit(dim_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("vramshare developers");
+MODULE_DESCRIPTION("DRM driver importing peer GPU memory for an engine's copy jobs");

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * drm-import: internal interfaces of the DRM core (device, objects, jobs).
+ */
+#ifndef DRM_IMPORT_DRV_H
+#define DRM_IMPORT_DRV_H
+
+#include <drm/drm_device.h>
+#include <drm/drm_gem.h>
+#include <linux/mutex.h>
+
+#include "drm_import_engine.h"
+
+struct drm_file;
+struct sg_table;
+
+/**
+ * struct dim_device - one drm-import DRM device, on top of one engine
+ * @drm: the DRM device
+ * @engine: the engine jobs run on
+ */
+struct dim_device {
+	struct drm_device drm;
+	struct dim_engine *engine;
+};
+
+static inline struct dim_device *to_dim(struct drm_device *drm)
+{
+	return container_of(drm, struct dim_device, drm);
+}
+
+/**
+ * struct dim_import_bo - an imported dma-buf, attached dynamically
+ * @base: the GEM object; base.resv is the exporter's reservation object
+ *        and guards every field below
+ * @sgt: the engine's mapping, NULL while unmapped (after move_notify, or
+ *       before first use)
+ * @invalidations: move_notify calls received
+ * @maps: successful mappings made
+ */
+struct dim_import_bo {
+	struct drm_gem_object base;
+	struct sg_table *sgt;
+	u64 invalidations;
+	u64 maps;
+};
+
+/* drm_import_gem.c */
+struct drm_gem_object *dim_gem_prime_import(struct drm_device *drm,
+					    struct dma_buf *dmabuf);
+struct sg_table *dim_bo_pin_pages(struct drm_gem_object *obj);
+struct sg_table *dim_bo_map_locked(struct drm_gem_object *obj);
+bool dim_bo_is_imported(struct drm_gem_object *obj);
+int dim_ioctl_bo_create(struct drm_device *drm, void *data,
+			struct drm_file *file);
+int dim_ioctl_bo_mmap_offset(struct drm_device *drm, void *data,
+			     struct drm_file *file);
+int dim_ioctl_bo_info(struct drm_device *drm, void *data,
+		      struct drm_file *file);
+
+/* drm_import_job.c */
+int dim_ioctl_copy(struct drm_device *drm, void *data, struct drm_file *file);
+
+#endif /* DRM_IMPORT_DRV_H */

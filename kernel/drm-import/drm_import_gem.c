@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * drm-import: GEM objects.
+ *
+ * Local objects live in system memory (shmem helper) and can be mmapped
+ * and PRIME-exported. Imported objects are dynamic dma-buf attachments
+ * that allow peer-to-peer: they share the exporter's reservation object,
+ * are mapped on first use under that lock, and are unmapped at once when
+ * the exporter calls move_notify. The next use maps them again.
+ */
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_prime.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
+#include <linux/slab.h>
+
+#include "../include/uapi/drm/drm_import.h"
+#include "drm_import_drv.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+/* Largest local object: keeps a single request from pinning all memory. */
+#define DIM_MAX_LOCAL_SIZE	(1ULL << 32)
+
+static struct dim_import_bo *to_import_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct dim_import_bo, base);
+}
+
+static void dim_import_bo_free(struct drm_gem_object *obj)
+{
+	struct dim_import_bo *bo = to_import_bo(obj);
+
+	dma_resv_lock(obj->resv, NULL);
+	if (bo->sgt)
+		dma_buf_unmap_attachment(obj->import_attach, bo->sgt,
+					 DMA_BIDIRECTIONAL);
+	bo->sgt = NULL;
+	dma_resv_unlock(obj->resv);
+
+	drm_prime_gem_destroy(obj, NULL);
+	drm_gem_object_release(obj);
+	kfree(bo);
+}
+
+static const struct drm_gem_object_funcs dim_import_bo_funcs = {
+	.free = dim_import_bo_free,
+};
+
+/**
+ * dim_bo_is_imported() - is @obj an imported dma-buf of this driver
+ * @obj: a GEM object of a drm-import device
+ *
+ * Return: true for imported objects, false for local ones.
+ */
+bool dim_bo_is_imported(struct drm_gem_object *obj)
+{
+	return obj->funcs == &dim_import_bo_funcs;
+}
+
+/*
+ * The exporter revokes (or moves) the memory: drop the mapping now. The
+ * reservation lock is held, and jobs hold it while the engine uses the
+ * mapping, so no transfer is running.
+ */
+static void dim_move_notify(struct dma_buf_attachment *attach)
+{
+	struct dim_import_bo *bo = attach->importer_priv;
+
+	dma_resv_assert_held(bo->base.resv);
+	bo->invalidations++;
+	if (bo->sgt) {
+		dma_buf_unmap_attachment(attach, bo->sgt, DMA_BIDIRECTIONAL);
+		bo->sgt = NULL;
+	}
+}
+
+static const struct dma_buf_attach_ops dim_importer_ops = {
+	.allow_peer2peer = true,
+	.move_notify = dim_move_notify,
+};
+
+/**
+ * dim_gem_prime_import() - &drm_driver.gem_prime_import
+ * @drm: the importing device
+ * @dmabuf: the dma-buf
+ *
+ * Our own exported local objects come back as themselves; anything else
+ * becomes a dynamic, peer-to-peer capable attachment.
+ *
+ * Return: the object, or an ERR_PTR (-EOPNOTSUPP when the exporter
+ * refuses this device, e.g. no peer-to-peer path).
+ */
+struct drm_gem_object *dim_gem_prime_import(struct drm_device *drm,
+					    struct dma_buf *dmabuf)
+{
+	struct dma_buf_attachment *attach;
+	struct dim_import_bo *bo;
+
+	if (dmabuf->ops->release == drm_gem_dmabuf_release) {
+		struct drm_gem_object *obj = dmabuf->priv;
+
+		if (obj->dev == drm) {
+			drm_gem_object_get(obj);
+			return obj;
+		}
+	}
+	if (!dmabuf->size || !PAGE_ALIGNED(dmabuf->size))
+		return ERR_PTR(-EINVAL);
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	bo->base.funcs = &dim_import_bo_funcs;
+	bo->base.resv = dmabuf->resv;
+	drm_gem_private_object_init(drm, &bo->base, dmabuf->size);
+
+	attach = dma_buf_dynamic_attach(dmabuf, drm->dev, &dim_importer_ops,
+					bo);
+	if (IS_ERR(attach)) {
+		drm_gem_object_release(&bo->base);
+		kfree(bo);
+		return ERR_CAST(attach);
+	}
+	get_dma_buf(dmabuf);
+	bo->base.import_attach = attach;
+	return &bo->base;
+}
+
+/**
+ * dim_bo_pin_pages() - DMA addresses of a local object
+ * @obj: a local object
+ *
+ * The pages stay pinned and mapped for the engine until the object is
+ * freed. Call without reservation locks held.
+ *
+ * Return: the object's DMA-mapped table, or an ERR_PTR.
+ */
+struct sg_table *dim_bo_pin_pages(struct drm_gem_object *obj)
+{
+	return drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
+}
+
+/**
+ * dim_bo_map_locked() - map an imported object for the engine
+ * @obj: an imported object, its reservation lock held
+ *
+ * The mapping stays until move_notify drops it.
+ *
+ * Return: the table, or an ERR_PTR: -ENODEV while the exporter has
+ * revoked the memory.
+ */
+struct sg_table *dim_bo_map_locked(struct drm_gem_object *obj)
+{
+	struct dim_import_bo *bo = to_import_bo(obj);
+	struct sg_table *sgt;
+
+	dma_resv_assert_held(obj->resv);
+	if (bo->sgt)
+		return bo->sgt;
+
+	sgt = dma_buf_map_attachment(obj->import_attach, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt))
+		return sgt;
+	bo->sgt = sgt;
+	bo->maps++;
+	return sgt;
+}
+
+int dim_ioctl_bo_create(struct drm_device *drm, void *data,
+			struct drm_file *file)
+{
+	struct drm_import_bo_create *args = data;
+	struct drm_gem_shmem_object *shmem;
+	int ret;
+
+	if (args->flags || !args->size || args->size > DIM_MAX_LOCAL_SIZE)
+		return -EINVAL;
+
+	shmem = drm_gem_shmem_create(drm, PAGE_ALIGN(args->size));
+	if (IS_ERR(shmem))
+		return PTR_ERR(shmem);
+
+	ret = drm_gem_handle_create(file, &shmem->base, &args->handle);
+	drm_gem_object_put(&shmem->base);
+	return ret;
+}
+
+int dim_ioctl_bo_mmap_offset(struct drm_device *drm, void *data,
+			     struct drm_file *file)
+{
+	struct drm_import_bo_mmap_offset *args = data;
+	struct drm_gem_object *obj;
+	int ret;
+
+	if (args->flags)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+
+	if (dim_bo_is_imported(obj)) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	ret = drm_gem_create_mmap_offset(obj);
+	if (!ret)
+		args->offset = drm_vma_node_offset_addr(&obj->vma_node);
+out:
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+int dim_ioctl_bo_info(struct drm_device *drm, void *data,
+		      struct drm_file *file)
+{
+	struct drm_import_bo_info *args = data;
+	struct drm_gem_object *obj;
+	struct dim_import_bo *bo;
+	int ret = 0;
+
+	if (args->flags)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+
+	args->size = obj->size;
+	args->state = 0;
+	args->invalidations = 0;
+	args->maps = 0;
+	if (!dim_bo_is_imported(obj)) {
+		args->kind = DRM_IMPORT_BO_KIND_LOCAL;
+		goto out;
+	}
+
+	args->kind = DRM_IMPORT_BO_KIND_IMPORTED;
+	bo = to_import_bo(obj);
+	ret = dma_resv_lock_interruptible(obj->resv, NULL);
+	if (ret)
+		goto out;
+	if (bo->sgt)
+		args->state |= DRM_IMPORT_BO_STATE_MAPPED;
+	args->invalidations = bo->invalidations;
+	args->maps = bo->maps;
+	dma_resv_unlock(obj->resv);
+out:
+	drm_gem_object_put(obj);
+	return ret;
+}
