@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+/* Helpers shared by the vramshare igt tests: see vramshare_igt.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+#include <linux/vramshare_vfio.h>
+
+#include "igt.h"
+#include "vramshare_igt.h"
+
+void vs_open_exporter(struct vs_gpus *g)
+{
+	const char *forced = getenv("VRAMSHARE_EXPORTER");
+	int ret;
+
+	if (forced)
+		snprintf(g->a_address, sizeof(g->a_address), "%s", forced);
+	else
+		igt_require_f(vrs_find_exporter(g->a_address,
+						sizeof(g->a_address)) == 0,
+			      "no device bound to vfio-pci-dmabuf\n");
+	ret = vrs_device_open(g->a_address, &g->a);
+	igt_assert_f(ret == 0, "opening %s through vfio: %s\n", g->a_address,
+		     strerror(-ret));
+	ret = vrs_device_map_bar(g->a, 0, (void **)&g->vram, &g->vram_size);
+	igt_assert_f(ret == 0, "mapping BAR0 of %s: %s\n", g->a_address,
+		     strerror(-ret));
+}
+
+void vs_open_importer(struct vs_gpus *g)
+{
+	const char *forced = getenv("VRAMSHARE_IMPORTER");
+	int ret;
+
+	if (forced)
+		snprintf(g->b_node, sizeof(g->b_node), "%s", forced);
+	else
+		igt_require_f(vrs_find_importer(g->b_node,
+						sizeof(g->b_node)) == 0,
+			      "no drm-import render node\n");
+	ret = vrs_importer_open(g->b_node, &g->b);
+	igt_assert_f(ret == 0, "opening %s: %s\n", g->b_node, strerror(-ret));
+}
+
+void vs_close(struct vs_gpus *g)
+{
+	if (g->vram)
+		vrs_device_unmap_bar(g->a, g->vram, g->vram_size);
+	vrs_device_close(g->a);
+	vrs_importer_close(g->b);
+	memset(g, 0, sizeof(*g));
+}
+
+int vs_export_raw(int device_fd, uint32_t feature_flags, uint32_t region,
+		  uint32_t open_flags, uint32_t flags, uint32_t nr_ranges,
+		  const struct vrs_range *ranges, uint32_t argsz_cut)
+{
+	struct vfio_device_feature_dma_buf *req;
+	struct vfio_device_feature *feature;
+	size_t size;
+	int ret;
+
+	size = sizeof(*feature) + sizeof(*req) +
+	       (size_t)nr_ranges * sizeof(req->dma_ranges[0]);
+	feature = calloc(1, size);
+	igt_assert(feature);
+	feature->argsz = size - argsz_cut;
+	feature->flags = feature_flags;
+	req = (struct vfio_device_feature_dma_buf *)feature->data;
+	req->region_index = region;
+	req->open_flags = open_flags;
+	req->flags = flags;
+	req->nr_ranges = nr_ranges;
+	if (ranges)
+		memcpy(req->dma_ranges, ranges,
+		       (size_t)nr_ranges * sizeof(req->dma_ranges[0]));
+	ret = ioctl(device_fd, VFIO_DEVICE_FEATURE, feature);
+	if (ret < 0)
+		ret = -errno;
+	free(feature);
+	return ret;
+}
+
+uint32_t vs_export_import(struct vs_gpus *g, uint64_t offset, uint64_t len,
+			  int *dmabuf_fd)
+{
+	struct vrs_range range = { offset, len };
+	uint32_t handle;
+	int fd, ret;
+
+	ret = vrs_export(g->a, 0, &range, 1, O_CLOEXEC | O_RDWR, &fd);
+	igt_assert_f(ret == 0, "export: %s\n", strerror(-ret));
+	ret = vrs_import(g->b, fd, &handle);
+	igt_assert_f(ret == 0, "import: %s\n", strerror(-ret));
+	if (dmabuf_fd)
+		*dmabuf_fd = fd;
+	else
+		close(fd);
+	return handle;
+}
+
+static uint8_t vs_pattern_byte(size_t i, uint32_t seed)
+{
+	uint32_t x = (uint32_t)i * 2654435761u ^ seed;
+
+	x ^= x >> 13;
+	return (uint8_t)(x * 0x5bd1e995u >> 24);
+}
+
+void vs_fill(volatile uint8_t *p, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = vs_pattern_byte(i, seed);
+}
+
+long vs_check(const volatile uint8_t *p, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != vs_pattern_byte(i, seed))
+			return (long)i;
+	return -1;
+}
+
+void vs_set(volatile uint8_t *p, uint8_t value, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = value;
+}
+
+long vs_check_value(const volatile uint8_t *p, uint8_t value, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != value)
+			return (long)i;
+	return -1;
+}
+
+/* The sysfs path of a PCI function or of a DRM node's parent device. */
+static int vs_device_path(const char *link, char *out)
+{
+	return realpath(link, out) ? 0 : -errno;
+}
+
+bool vs_share_switch(const struct vs_gpus *g)
+{
+	char link[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	const char *node = strrchr(g->b_node, '/');
+	size_t common = 0, bridges = 0, i;
+
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s", g->a_address);
+	igt_assert(vs_device_path(link, a) == 0);
+	snprintf(link, sizeof(link), "/sys/class/drm/%s/device",
+		 node ? node + 1 : g->b_node);
+	igt_assert(vs_device_path(link, b) == 0);
+
+	/* Length of the common leading path components. */
+	for (i = 0; a[i] && a[i] == b[i]; i++)
+		if (a[i] == '/')
+			common = i;
+	if (!a[i] && b[i] == '/')
+		common = i;
+	/* Components below /sys/devices/pciDDDD:BB are bridges. */
+	for (i = strlen("/sys/devices/"); i < common; i++)
+		if (a[i] == '/')
+			bridges++;
+	return bridges >= 1;
+}

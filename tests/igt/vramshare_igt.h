@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the vramshare igt tests: finding and opening GPU A
+ * (the exporter, through vfio) and GPU B (the drm-import importer), and
+ * filling and checking buffers.
+ */
+#ifndef VRAMSHARE_IGT_HELPERS_H
+#define VRAMSHARE_IGT_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vramshare.h"
+
+/* The devices a test works with. */
+struct vs_gpus {
+	struct vrs_device *a;		/* exporter */
+	struct vrs_importer *b;		/* importer */
+	char a_address[16];
+	char b_node[64];
+	uint8_t *vram;			/* GPU A's BAR0, mapped */
+	uint64_t vram_size;
+};
+
+/* Opens GPU A (skips when absent); VRAMSHARE_EXPORTER overrides the search. */
+void vs_open_exporter(struct vs_gpus *g);
+/* Opens GPU B (skips when absent); VRAMSHARE_IMPORTER overrides the search. */
+void vs_open_importer(struct vs_gpus *g);
+void vs_close(struct vs_gpus *g);
+
+/* Raw VFIO_DEVICE_FEATURE_DMA_BUF: the fd, or -errno. */
+int vs_export_raw(int device_fd, uint32_t feature_flags, uint32_t region,
+		  uint32_t open_flags, uint32_t flags, uint32_t nr_ranges,
+		  const struct vrs_range *ranges, uint32_t argsz_cut);
+/* Exports one range of BAR0 and imports it on GPU B; returns the handle. */
+uint32_t vs_export_import(struct vs_gpus *g, uint64_t offset, uint64_t len,
+			  int *dmabuf_fd);
+
+/* Deterministic bytes: the same seed gives the same pattern. */
+void vs_fill(volatile uint8_t *p, size_t len, uint32_t seed);
+/* Index of the first byte that differs from the pattern, or -1. */
+long vs_check(const volatile uint8_t *p, size_t len, uint32_t seed);
+void vs_set(volatile uint8_t *p, uint8_t value, size_t len);
+long vs_check_value(const volatile uint8_t *p, uint8_t value, size_t len);
+
+/* Do A and B sit below a common PCI bridge (a switch)? */
+bool vs_share_switch(const struct vs_gpus *g);
+
+#endif /* VRAMSHARE_IGT_HELPERS_H */

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vramshare_p2p: GPU A's VRAM exported, imported on GPU B (drm-import),
+ * copied peer-to-peer by GPU B's engine, revoked by resets of GPU A and
+ * restored; and the refusal when GPU B cannot reach GPU A.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+#include <drm/drm_import.h>
+
+#include "igt.h"
+#include "vramshare_igt.h"
+
+#define PAGE		4096ull
+#define LEN		(2 * PAGE)	/* edu moves ~30 KB/s: keep copies small */
+#define SRC_OFFSET	(1ull << 20)	/* in GPU A's VRAM */
+#define DST_OFFSET	(2ull << 20)
+#define CANARY		0xc5
+
+static struct vs_gpus gpus;
+
+struct path {
+	uint32_t src, dst, local;
+	uint8_t *local_map;
+};
+
+static void path_open(struct path *p)
+{
+	int ret;
+
+	p->src = vs_export_import(&gpus, SRC_OFFSET, LEN, NULL);
+	p->dst = vs_export_import(&gpus, DST_OFFSET, LEN, NULL);
+	ret = vrs_bo_create(gpus.b, LEN, &p->local);
+	igt_assert_eq(ret, 0);
+	ret = vrs_bo_mmap(gpus.b, p->local, LEN, (void **)&p->local_map);
+	igt_assert_eq(ret, 0);
+}
+
+static void path_close(struct path *p)
+{
+	munmap(p->local_map, LEN);
+	igt_assert_eq(vrs_bo_close(gpus.b, p->local), 0);
+	igt_assert_eq(vrs_bo_close(gpus.b, p->src), 0);
+	igt_assert_eq(vrs_bo_close(gpus.b, p->dst), 0);
+}
+
+static void copy_ok(uint32_t dst, uint64_t dst_off, uint32_t src,
+		    uint64_t src_off, uint64_t size)
+{
+	int ret = vrs_copy(gpus.b, dst, dst_off, src, src_off, size);
+
+	igt_assert_f(ret == 0, "copy of %llu bytes: %s\n",
+		     (unsigned long long)size, strerror(-ret));
+}
+
+/* The pages around the destination range must never change. */
+static void canaries_set(void)
+{
+	vs_set(gpus.vram + DST_OFFSET - PAGE, CANARY, PAGE);
+	vs_set(gpus.vram + DST_OFFSET + LEN, CANARY, PAGE);
+}
+
+static void canaries_check(void)
+{
+	igt_assert_eq(vs_check_value(gpus.vram + DST_OFFSET - PAGE, CANARY,
+				     PAGE), -1);
+	igt_assert_eq(vs_check_value(gpus.vram + DST_OFFSET + LEN, CANARY,
+				     PAGE), -1);
+}
+
+/* VRAM src -> local -> VRAM dst, every byte checked at each step. */
+static void round_trip(struct path *p, uint32_t seed)
+{
+	vs_fill(gpus.vram + SRC_OFFSET, LEN, seed);
+	vs_set(gpus.vram + DST_OFFSET, 0, LEN);
+	vs_set(p->local_map, 0, LEN);
+	canaries_set();
+
+	copy_ok(p->local, 0, p->src, 0, LEN);
+	igt_assert_eq(vs_check(p->local_map, LEN, seed), -1);
+	copy_ok(p->dst, 0, p->local, 0, LEN);
+	igt_assert_eq(vs_check(gpus.vram + DST_OFFSET, LEN, seed), -1);
+	canaries_check();
+}
+
+static struct vrs_bo_info info_of(uint32_t handle)
+{
+	struct vrs_bo_info info;
+
+	igt_assert_eq(vrs_bo_info(gpus.b, handle, &info), 0);
+	return info;
+}
+
+static void sysfs_reset(const char *address)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", address);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
+	igt_assert_eq(write(fd, "1", 1), 1);
+	close(fd);
+}
+
+/* A reset of GPU A: one revoke and one restore reach the importer. */
+static void check_reset_cycle(void (*reset)(void), uint32_t seed)
+{
+	struct vrs_bo_info before, after;
+	struct path p;
+
+	path_open(&p);
+	round_trip(&p, seed);
+	before = info_of(p.src);
+	igt_assert(before.mapped);
+
+	reset();
+
+	after = info_of(p.src);
+	igt_assert_eq(after.invalidations, before.invalidations + 2);
+	igt_assert_f(!after.mapped, "mapping survived the reset\n");
+	igt_assert_eq(after.maps, before.maps);
+
+	round_trip(&p, seed + 1);
+	after = info_of(p.src);
+	igt_assert(after.mapped);
+	igt_assert_eq(after.maps, before.maps + 1);
+	path_close(&p);
+}
+
+static void reset_through_vfio(void)
+{
+	igt_assert_eq(vrs_device_reset(gpus.a), 0);
+}
+
+static void reset_through_sysfs(void)
+{
+	sysfs_reset(gpus.a_address);
+}
+
+igt_main
+{
+	igt_fixture {
+		vs_open_exporter(&gpus);
+		vs_open_importer(&gpus);
+	}
+
+	igt_describe("A VRAM dma-buf imports as a dynamic, not yet mapped object");
+	igt_subtest("import-basic") {
+		struct vrs_bo_info info;
+		uint32_t handle, again;
+		int fd;
+
+		handle = vs_export_import(&gpus, SRC_OFFSET, LEN, &fd);
+		info = info_of(handle);
+		igt_assert(info.imported);
+		igt_assert(!info.mapped);
+		igt_assert_eq(info.size, LEN);
+		igt_assert_eq(info.invalidations, 0);
+		igt_assert_eq(info.maps, 0);
+		/* PRIME gives the same dma-buf the same handle */
+		igt_assert_eq(vrs_import(gpus.b, fd, &again), 0);
+		igt_assert_eq(again, handle);
+		igt_assert_eq(vrs_bo_close(gpus.b, handle), 0);
+		close(fd);
+	}
+
+	igt_describe("Files that are not dma-bufs are refused on import");
+	igt_subtest("import-not-dmabuf") {
+		uint32_t handle;
+		int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		igt_assert(fd >= 0);
+		igt_assert(vrs_import(gpus.b, fd, &handle) < 0);
+		igt_assert(vrs_import(gpus.b, -1, &handle) < 0);
+		close(fd);
+	}
+
+	igt_describe("GPU B's engine copies GPU A's VRAM into local memory and back into VRAM, peer to peer");
+	igt_subtest("p2p-copy") {
+		struct path p;
+
+		igt_require(vs_share_switch(&gpus));
+		path_open(&p);
+		round_trip(&p, 1);
+		igt_assert(info_of(p.src).mapped);
+		igt_assert_eq(info_of(p.src).maps, 1);
+		path_close(&p);
+	}
+
+	igt_describe("Copies of 1 byte, odd offsets and page-crossing sizes move exactly those bytes");
+	igt_subtest("p2p-copy-unaligned") {
+		static const struct { uint64_t src, dst, size; } cases[] = {
+			{ 0, 0, 1 }, { 4095, 4095, 2 }, { 123, 4001, 3001 },
+			{ PAGE - 7, 13, PAGE + 5 },
+		};
+		struct path p;
+		unsigned int i;
+
+		igt_require(vs_share_switch(&gpus));
+		path_open(&p);
+		vs_fill(gpus.vram + SRC_OFFSET, LEN, 7);
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			uint8_t expect[LEN];
+
+			vs_set(p.local_map, CANARY, LEN);
+			memset(expect, CANARY, LEN);
+			for (uint64_t j = 0; j < cases[i].size; j++)
+				expect[cases[i].dst + j] =
+					gpus.vram[SRC_OFFSET + cases[i].src + j];
+			copy_ok(p.local, cases[i].dst, p.src, cases[i].src,
+				cases[i].size);
+			igt_assert_f(memcmp(expect, p.local_map, LEN) == 0,
+				     "case %u: wrong bytes\n", i);
+		}
+		path_close(&p);
+	}
+
+	igt_describe("VFIO_DEVICE_RESET of GPU A revokes GPU B's mapping, restores it, and copies work again");
+	igt_subtest("reset-revoke-restore") {
+		igt_require(vs_share_switch(&gpus));
+		check_reset_cycle(reset_through_vfio, 11);
+	}
+
+	igt_describe("A sysfs reset of GPU A revokes and restores GPU B's mapping");
+	igt_subtest("sysfs-reset-revoke-restore") {
+		igt_require(vs_share_switch(&gpus));
+		check_reset_cycle(reset_through_sysfs, 21);
+	}
+
+	igt_describe("Malformed copy requests are refused before the engine runs");
+	igt_subtest("copy-invalid") {
+		struct drm_import_copy args;
+		int fd = vrs_importer_fd(gpus.b);
+		struct path p;
+
+		path_open(&p);
+		igt_assert_eq(vrs_copy(gpus.b, p.local, 0, 0xdead, 0, 1), -ENOENT);
+		igt_assert_eq(vrs_copy(gpus.b, 0xdead, 0, p.src, 0, 1), -ENOENT);
+		igt_assert_eq(vrs_copy(gpus.b, p.local, 0, p.src, 0, 0), -EINVAL);
+		igt_assert_eq(vrs_copy(gpus.b, p.local, 0, p.src, 1, LEN), -EINVAL);
+		igt_assert_eq(vrs_copy(gpus.b, p.local, LEN, p.src, 0, 1), -EINVAL);
+		igt_assert_eq(vrs_copy(gpus.b, p.local, 0, p.src, ~0ull, 2),
+			      -EINVAL);
+		igt_assert_eq(vrs_copy(gpus.b, p.local, 1, p.src, 0, ~0ull),
+			      -EINVAL);
+
+		memset(&args, 0, sizeof(args));
+		args.src_handle = p.src;
+		args.dst_handle = p.local;
+		args.size = 1;
+		args.flags = 1;
+		igt_assert_eq(drmIoctl(fd, DRM_IOCTL_IMPORT_COPY, &args), -1);
+		igt_assert_eq(errno, EINVAL);
+		args.flags = 0;
+		args.pad = 1;
+		igt_assert_eq(drmIoctl(fd, DRM_IOCTL_IMPORT_COPY, &args), -1);
+		igt_assert_eq(errno, EINVAL);
+		/* Nothing was mapped for the refused requests */
+		igt_assert_eq(info_of(p.src).maps, 0);
+		path_close(&p);
+	}
+
+	igt_describe("Closing GPU A's vfio device revokes its dma-bufs for good");
+	igt_subtest("close-revokes") {
+		struct vrs_bo_info info;
+		struct path p;
+
+		igt_require(vs_share_switch(&gpus));
+		path_open(&p);
+		round_trip(&p, 31);
+		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
+		gpus.vram = NULL;
+		vrs_device_close(gpus.a);
+		gpus.a = NULL;
+
+		info = info_of(p.src);
+		igt_assert(!info.mapped);
+		igt_assert_eq(info.invalidations, 1);
+		igt_assert_eq(vrs_copy(gpus.b, p.local, 0, p.src, 0, LEN),
+			      -ENODEV);
+		path_close(&p);
+		vs_open_exporter(&gpus);
+	}
+
+	igt_describe("Without a peer-to-peer path from GPU B to GPU A the import is refused");
+	igt_subtest("import-refused-unreachable") {
+		struct vrs_range r = { SRC_OFFSET, LEN };
+		uint32_t handle;
+		int fd;
+
+		igt_require(!vs_share_switch(&gpus));
+		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+		igt_assert_eq(vrs_import(gpus.b, fd, &handle), -EOPNOTSUPP);
+		close(fd);
+	}
+
+	igt_fixture
+		vs_close(&gpus);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvramshare: share GPU VRAM between devices as dma-bufs.
+ *
+ * An exporter is a PCI device bound to vfio-pci-dmabuf (or to a vfio-pci
+ * that has upstream's VFIO_DEVICE_FEATURE_DMA_BUF); ranges of its BARs
+ * become dma-buf file descriptors. An importer is a DRM device driven by
+ * drm-import; it turns dma-bufs into objects its engine copies between.
+ *
+ * Every call returns 0 (or a non-negative count) on success and -errno on
+ * failure; nothing is printed and no global state is kept. Handles are
+ * opaque; each is used by one thread at a time.
+ */
+#ifndef VRAMSHARE_H
+#define VRAMSHARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An exporting device, opened through vfio. */
+struct vrs_device;
+
+/* An importing DRM device (drm-import render node). */
+struct vrs_importer;
+
+/* One page-aligned slice of a BAR. */
+struct vrs_range {
+	uint64_t offset;
+	uint64_t length;
+};
+
+/* What an importer object is and what happened to its mapping. */
+struct vrs_bo_info {
+	uint64_t size;
+	int imported;		/* 1: a dma-buf import, 0: local memory */
+	int mapped;		/* the engine holds a mapping now */
+	uint64_t invalidations;	/* move_notify calls from the exporter */
+	uint64_t maps;		/* mappings made for the engine */
+};
+
+/* Exporter: vfio device ------------------------------------------------ */
+
+int vrs_device_open(const char *pci_address, struct vrs_device **devp);
+void vrs_device_close(struct vrs_device *dev);
+int vrs_device_fd(const struct vrs_device *dev);
+const char *vrs_device_address(const struct vrs_device *dev);
+int vrs_device_bar_size(struct vrs_device *dev, unsigned int bar,
+			uint64_t *size);
+int vrs_device_map_bar(struct vrs_device *dev, unsigned int bar,
+		       void **addr, uint64_t *size);
+int vrs_device_unmap_bar(struct vrs_device *dev, void *addr, uint64_t size);
+int vrs_device_reset(struct vrs_device *dev);
+int vrs_export(struct vrs_device *dev, unsigned int bar,
+	       const struct vrs_range *ranges, unsigned int nr_ranges,
+	       int open_flags, int *dmabuf_fd);
+int vrs_export_supported(struct vrs_device *dev);
+
+/* Importer: drm-import render node ------------------------------------- */
+
+int vrs_importer_open(const char *path, struct vrs_importer **impp);
+void vrs_importer_close(struct vrs_importer *imp);
+int vrs_importer_fd(const struct vrs_importer *imp);
+int vrs_import(struct vrs_importer *imp, int dmabuf_fd, uint32_t *handle);
+int vrs_bo_create(struct vrs_importer *imp, uint64_t size, uint32_t *handle);
+int vrs_bo_mmap(struct vrs_importer *imp, uint32_t handle, uint64_t size,
+		void **addr);
+int vrs_bo_info(struct vrs_importer *imp, uint32_t handle,
+		struct vrs_bo_info *info);
+int vrs_bo_close(struct vrs_importer *imp, uint32_t handle);
+int vrs_copy(struct vrs_importer *imp, uint32_t dst, uint64_t dst_offset,
+	     uint32_t src, uint64_t src_offset, uint64_t size);
+
+/* Discovery ------------------------------------------------------------ */
+
+int vrs_find_exporter(char *pci_address, size_t len);
+int vrs_find_importer(char *path, size_t len);
+int vrs_pci_address_parse(const char *text, char *canonical, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VRAMSHARE_H */

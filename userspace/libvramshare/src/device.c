@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libvramshare: opening an exporting device through vfio.
+ *
+ * The device's IOMMU group decides the vfio path: /dev/vfio/N with a
+ * type1 IOMMU, or /dev/vfio/noiommu-N (vfio's unsafe no-IOMMU mode) with
+ * the no-IOMMU container type. Exports never need DMA mappings of the
+ * container: the importing device does the DMA.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "internal.h"
+
+static int vrs_iommu_group(const char *address, char *group, size_t len)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/iommu_group",
+		 address);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return errno == ENOENT ? -ENODEV : vrs_errno();
+	target[n] = '\0';
+	if ((size_t)snprintf(group, len, "%s", basename(target)) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Opens the group node; *noiommu tells which kind it was. */
+static int vrs_open_group(const char *group, int *noiommu)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%s", group);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	*noiommu = 0;
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(path, sizeof(path), "/dev/vfio/noiommu-%s", group);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		*noiommu = 1;
+	}
+	return fd < 0 ? vrs_errno() : fd;
+}
+
+static int vrs_set_iommu(int container, int noiommu)
+{
+	int type;
+
+	if (noiommu)
+		type = VFIO_NOIOMMU_IOMMU;
+	else if (ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
+		type = VFIO_TYPE1v2_IOMMU;
+	else
+		type = VFIO_TYPE1_IOMMU;
+	return ioctl(container, VFIO_SET_IOMMU, type) < 0 ? vrs_errno() : 0;
+}
+
+static int vrs_attach(struct vrs_device *dev)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char group[64];
+	int noiommu, ret;
+
+	ret = vrs_iommu_group(dev->address, group, sizeof(group));
+	if (ret)
+		return ret;
+	dev->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (dev->container_fd < 0)
+		return vrs_errno();
+	if (ioctl(dev->container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		return -EPROTO;
+	dev->group_fd = vrs_open_group(group, &noiommu);
+	if (dev->group_fd < 0)
+		return dev->group_fd;
+	if (ioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status) < 0)
+		return vrs_errno();
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+		return -EBUSY; /* another device of the group is not with vfio */
+	if (ioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER,
+		  &dev->container_fd) < 0)
+		return vrs_errno();
+	ret = vrs_set_iommu(dev->container_fd, noiommu);
+	if (ret)
+		return ret;
+	dev->device_fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD,
+			       dev->address);
+	return dev->device_fd < 0 ? vrs_errno() : 0;
+}
+
+int vrs_device_open(const char *pci_address, struct vrs_device **devp)
+{
+	struct vrs_device *dev;
+	int ret;
+
+	if (!pci_address || !devp)
+		return -EINVAL;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->container_fd = dev->group_fd = dev->device_fd = -1;
+	ret = vrs_pci_address_parse(pci_address, dev->address,
+				    sizeof(dev->address));
+	if (!ret)
+		ret = vrs_attach(dev);
+	if (ret) {
+		vrs_device_close(dev);
+		return ret;
+	}
+	*devp = dev;
+	return 0;
+}
+
+void vrs_device_close(struct vrs_device *dev)
+{
+	if (!dev)
+		return;
+	if (dev->device_fd >= 0)
+		close(dev->device_fd);
+	if (dev->group_fd >= 0)
+		close(dev->group_fd);
+	if (dev->container_fd >= 0)
+		close(dev->container_fd);
+	free(dev);
+}
+
+int vrs_device_fd(const struct vrs_device *dev)
+{
+	return dev ? dev->device_fd : -EINVAL;
+}
+
+const char *vrs_device_address(const struct vrs_device *dev)
+{
+	return dev ? dev->address : NULL;
+}
+
+static int vrs_region_info(struct vrs_device *dev, unsigned int bar,
+			   struct vfio_region_info *info)
+{
+	if (!dev || bar > VFIO_PCI_BAR5_REGION_INDEX)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = bar;
+	if (ioctl(dev->device_fd, VFIO_DEVICE_GET_REGION_INFO, info) < 0)
+		return vrs_errno();
+	return 0;
+}
+
+int vrs_device_bar_size(struct vrs_device *dev, unsigned int bar,
+			uint64_t *size)
+{
+	struct vfio_region_info info;
+	int ret;
+
+	if (!size)
+		return -EINVAL;
+	ret = vrs_region_info(dev, bar, &info);
+	if (!ret)
+		*size = info.size;
+	return ret;
+}
+
+int vrs_device_map_bar(struct vrs_device *dev, unsigned int bar,
+		       void **addr, uint64_t *size)
+{
+	struct vfio_region_info info;
+	void *p;
+	int ret;
+
+	if (!addr || !size)
+		return -EINVAL;
+	ret = vrs_region_info(dev, bar, &info);
+	if (ret)
+		return ret;
+	if (!info.size || !(info.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return -ENOTSUP;
+	p = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 dev->device_fd, (off_t)info.offset);
+	if (p == MAP_FAILED)
+		return vrs_errno();
+	*addr = p;
+	*size = info.size;
+	return 0;
+}
+
+int vrs_device_unmap_bar(struct vrs_device *dev, void *addr, uint64_t size)
+{
+	if (!dev || !addr)
+		return -EINVAL;
+	return munmap(addr, size) ? vrs_errno() : 0;
+}
+
+int vrs_device_reset(struct vrs_device *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	return ioctl(dev->device_fd, VFIO_DEVICE_RESET) < 0 ? vrs_errno() : 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* libvramshare: the opaque handles and internal helpers. */
+#ifndef VRAMSHARE_INTERNAL_H
+#define VRAMSHARE_INTERNAL_H
+
+#include "vramshare.h"
+
+/* "0000:03:00.0" and a terminating NUL */
+#define VRS_PCI_ADDRESS_LEN 13
+
+struct vrs_device {
+	char address[VRS_PCI_ADDRESS_LEN];
+	int container_fd;
+	int group_fd;
+	int device_fd;
+};
+
+struct vrs_importer {
+	int fd;
+};
+
+/* -errno of the last failed call, never 0 */
+int vrs_errno(void);
+
+/* Is @fd a drm-import device? 1 yes, 0 no, -errno on failure. */
+int vrs_is_importer_fd(int fd);
+
+#endif /* VRAMSHARE_INTERNAL_H */

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Every public call refuses bad arguments with -errno and no side effect,
+ * and reports missing devices as errors rather than crashing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "vramshare.h"
+
+static void null_arguments(void **state)
+{
+	struct vrs_device *dev = NULL;
+	struct vrs_importer *imp = NULL;
+	struct vrs_bo_info info;
+	struct vrs_range range = { 0, 4096 };
+	uint64_t size;
+	uint32_t handle;
+	void *addr;
+	int fd;
+
+	(void)state;
+	assert_int_equal(vrs_device_open(NULL, &dev), -EINVAL);
+	assert_int_equal(vrs_device_open("03:00.0", NULL), -EINVAL);
+	assert_int_equal(vrs_device_fd(NULL), -EINVAL);
+	assert_null(vrs_device_address(NULL));
+	assert_int_equal(vrs_device_bar_size(NULL, 0, &size), -EINVAL);
+	assert_int_equal(vrs_device_map_bar(NULL, 0, &addr, &size), -EINVAL);
+	assert_int_equal(vrs_device_unmap_bar(NULL, NULL, 0), -EINVAL);
+	assert_int_equal(vrs_device_reset(NULL), -EINVAL);
+	assert_int_equal(vrs_export(NULL, 0, &range, 1, O_CLOEXEC, &fd), -EINVAL);
+	assert_int_equal(vrs_export_supported(NULL), -EINVAL);
+	assert_int_equal(vrs_importer_open(NULL, &imp), -EINVAL);
+	assert_int_equal(vrs_importer_open("/dev/null", NULL), -EINVAL);
+	assert_int_equal(vrs_importer_fd(NULL), -EINVAL);
+	assert_int_equal(vrs_import(NULL, 0, &handle), -EINVAL);
+	assert_int_equal(vrs_bo_create(NULL, 4096, &handle), -EINVAL);
+	assert_int_equal(vrs_bo_info(NULL, 1, &info), -EINVAL);
+	assert_int_equal(vrs_bo_close(NULL, 1), -EINVAL);
+	assert_int_equal(vrs_copy(NULL, 1, 0, 2, 0, 1), -EINVAL);
+	assert_int_equal(vrs_find_exporter(NULL, 0), -EINVAL);
+	assert_int_equal(vrs_find_importer(NULL, 0), -EINVAL);
+	vrs_device_close(NULL);
+	vrs_importer_close(NULL);
+}
+
+static void missing_devices(void **state)
+{
+	struct vrs_device *dev = NULL;
+	struct vrs_importer *imp = NULL;
+
+	(void)state;
+	/* No such PCI function: sysfs has no iommu_group link for it. */
+	assert_int_equal(vrs_device_open("ffff:ff:1f.7", &dev), -ENODEV);
+	assert_null(dev);
+	assert_int_equal(vrs_device_open("not-an-address", &dev), -EINVAL);
+	assert_int_equal(vrs_importer_open("/nonexistent/renderD128", &imp),
+			 -ENOENT);
+	/* Not a DRM device at all. */
+	assert_true(vrs_importer_open("/dev/null", &imp) < 0);
+	assert_null(imp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(null_arguments),
+		cmocka_unit_test(missing_devices),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
