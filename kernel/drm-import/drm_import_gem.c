@@ -14,6 +14,7 @@
 #include <drm/drm_prime.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "../include/uapi/drm/drm_import.h"
@@ -22,7 +23,7 @@
 MODULE_IMPORT_NS(DMA_BUF);
 
 /* Largest local object: keeps a single request from pinning all memory. */
-#define DIM_MAX_LOCAL_SIZE	(1ULL << 32)
+#define DIM_MAX_LOCAL_SIZE	SZ_4G
 
 static struct dim_import_bo *to_import_bo(struct drm_gem_object *obj)
 {

@@ -61,7 +61,7 @@ struct edu_engine {
 	struct dim_engine engine;
 	struct pci_dev *pdev;
 	void __iomem *mmio;
-	struct mutex lock;
+	struct mutex lock;	/* one transfer at a time */
 	struct completion done;
 	bool broken;
 };

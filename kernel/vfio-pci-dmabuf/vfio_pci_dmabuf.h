@@ -29,7 +29,7 @@ struct vfio_region_dma_range;
  */
 struct vpd_device {
 	struct vfio_pci_core_device core;
-	struct mutex dmabufs_lock;
+	struct mutex dmabufs_lock;	/* guards dmabufs, revoked */
 	struct list_head dmabufs;
 	bool revoked;
 };

@@ -3,7 +3,13 @@
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOP_DIR=$(cd "$RIG_DIR/../.." && pwd)
-RIG_CACHE=${VRAMSHARE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vramshare}
+if [ -n "${VRAMSHARE_CACHE:-}" ]; then
+	RIG_CACHE=$VRAMSHARE_CACHE
+elif [ -n "${XDG_CACHE_HOME:-}" ] || [ -n "${HOME:-}" ]; then
+	RIG_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/vramshare
+else
+	RIG_CACHE=/var/cache/vramshare
+fi
 
 info() { printf 'rig: %s\n' "$*" >&2; }
 die() {

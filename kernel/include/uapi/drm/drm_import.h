@@ -56,7 +56,7 @@ struct drm_import_bo_mmap_offset {
 #define DRM_IMPORT_BO_KIND_IMPORTED	2
 
 /* struct drm_import_bo_info.state */
-#define DRM_IMPORT_BO_STATE_MAPPED	(1u << 0)
+#define DRM_IMPORT_BO_STATE_MAPPED	0x1
 
 /**
  * struct drm_import_bo_info - what an object is and its mapping history
