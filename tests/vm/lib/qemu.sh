@@ -46,23 +46,39 @@ RIG_SPLAT_RE='WARNING: CPU:|BUG:|KASAN:|UBSAN:|Oops|general protection fault|Ker
 # Allowed taints: U (vfio noiommu, 64) and O (out-of-tree modules, 4096).
 RIG_TAINT_ALLOWED=$((64 | 4096))
 
+# vm_qemu TIMEOUT INTERACTIVE LOG QEMU-COMMAND...: QEMU under a time
+# limit; only an interactive guest gets the terminal, others log to LOG.
+vm_qemu() {
+	local timeout=$1 interactive=$2 log=$3
+	shift 3
+	if [ "$interactive" = 1 ]; then
+		timeout --foreground --kill-after=10 "$timeout" "$@"
+	else
+		timeout --kill-after=10 "$timeout" "$@" >"$log" 2>&1 </dev/null
+	fi
+}
+
 # vm_run RUNDIR TIMEOUT INTERACTIVE: boots the rig for the prepared RUNDIR.
 # Returns the command's status; 124 on timeout, 125 if setup failed,
 # 126 if the guest did not boot or died.
 vm_run() {
 	local run=$1 timeout=$2 interactive=$3 kernel=$4 status qemu_pid tail_pid
-	local -a serial
+	local -a serial qemu
 	local append="console=ttyS0 panic=-1 root=/dev/root rootfstype=9p"
 	append="$append rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=262144 ro"
 	append="$append init=$RIG_DIR/guest-init rig_run=$run$TOPO_CMDLINE"
 	if [ "$interactive" = 1 ]; then
-		serial=(-serial mon:stdio)
+		# The guest's console is this terminal; keep a copy of it.
+		serial=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$run/console.log"
+			-serial chardev:con -mon chardev=con)
 	else
 		serial=(-serial "file:$run/console.log")
 	fi
 
-	timeout --foreground --kill-after=10 "$timeout" \
-		qemu-system-x86_64 -M q35 -cpu max -smp 2 -m 2G \
+	# la57=off: with 5-level paging, 6.1's KASAN can report a wild access
+	# when an interrupt lands while identify_cpu() briefly clears the CPU's
+	# feature bits during boot (a core kernel race, not ours).
+	qemu=(qemu-system-x86_64 -M q35 -cpu max,la57=off -smp 2 -m 2G \
 		-accel tcg,thread=multi -nodefaults -no-reboot -display none \
 		"${serial[@]}" -monitor "unix:$run/monitor.sock,server,nowait" \
 		-kernel "$kernel/arch/x86/boot/bzImage" -append "$append" \
@@ -70,16 +86,22 @@ vm_run() {
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 		-fsdev "local,id=share,path=$run,security_model=none" \
 		-device virtio-9p-pci,fsdev=share,mount_tag=rigshare \
-		"${TOPO_DEVICES[@]}" >"$run/qemu.log" 2>&1 </dev/null &
-	qemu_pid=$!
-	if [ "$interactive" != 1 ]; then
+		"${TOPO_DEVICES[@]}")
+
+	if [ "$interactive" = 1 ]; then
+		status=0
+		vm_qemu "$timeout" 1 "$run/qemu.log" "${qemu[@]}" || status=$?
+	else
+		# Show the command's output live while the guest writes it.
 		touch "$run/output"
+		vm_qemu "$timeout" 0 "$run/qemu.log" "${qemu[@]}" &
+		qemu_pid=$!
 		tail -n +1 -f --pid="$qemu_pid" "$run/output" &
 		tail_pid=$!
+		status=0
+		wait "$qemu_pid" || status=$?
+		wait "$tail_pid" 2>/dev/null || true
 	fi
-	wait "$qemu_pid"
-	status=$?
-	[ -n "${tail_pid:-}" ] && wait "$tail_pid" 2>/dev/null
 
 	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
 		echo "rig: the guest did not finish within ${timeout}s and was killed; kernel log: $run/console.log" >&2
