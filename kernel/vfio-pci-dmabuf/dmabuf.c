@@ -10,7 +10,9 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
+#include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -25,41 +27,14 @@ MODULE_IMPORT_NS(DMA_BUF);
 /* Bound on nr_ranges: keeps the kernel copy of the ranges small. */
 #define VPD_MAX_RANGES	4096
 
-/**
- * struct vpd_dmabuf - one exported dma-buf
- * @dmabuf: the dma-buf; its reservation lock guards @revoked and @gone
- * @vpd: the exporting device; a reference on its vfio_device keeps it
- *       in memory for as long as this dma-buf exists
- * @link: entry in vpd->dmabufs, under vpd->dmabufs_lock; empty once the
- *        device was closed
- * @bar: BAR index of @ranges
- * @nr_ranges: number of @ranges
- * @ranges: the validated ranges, in dma-buf order
- * @revoked: importers must not map or use the memory (resv lock)
- * @gone: the device was closed: revoked for good (resv lock)
- */
-struct vpd_dmabuf {
-	struct dma_buf *dmabuf;
-	struct vpd_device *vpd;
-	struct list_head link;
-	u32 bar;
-	u32 nr_ranges;
-	struct vfio_region_dma_range *ranges;
-	bool revoked;
-	bool gone;
-};
-
-/**
- * struct vpd_attachment - exporter state of one importer
- * @route: how the importer reaches the BAR
- */
-struct vpd_attachment {
-	enum vpd_p2p_route route;
-};
+static unsigned int revoke_timeout_ms = 1000;
+module_param(revoke_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(revoke_timeout_ms,
+		 "How long a revocation waits for importers' fences and unmaps before the hardware is touched (default 1000)");
 
 static struct pci_dev *vpd_pdev(struct vpd_dmabuf *priv)
 {
-	return priv->vpd->core.pdev;
+	return priv->pdev;
 }
 
 /*
@@ -145,23 +120,36 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 {
 	struct vpd_dmabuf *priv = attach->dmabuf->priv;
 	struct vpd_attachment *va = attach->priv;
+	struct sg_table *sgt;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
 	if (priv->revoked)
 		return ERR_PTR(-ENODEV);
 
-	return vpd_p2p_map(va->route, vpd_pdev(priv), priv->bar, priv->ranges,
-			   priv->nr_ranges, attach->dev, dir);
+	sgt = vpd_p2p_map(va->route, vpd_pdev(priv), priv->bar, priv->ranges,
+			  priv->nr_ranges, attach->dev, dir);
+	if (!IS_ERR(sgt) && !va->mapped) {
+		va->mapped = true;
+		atomic_inc(&priv->nr_mapped);
+	}
+	return sgt;
 }
 
 static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
 			     struct sg_table *sgt,
 			     enum dma_data_direction dir)
 {
+	struct vpd_dmabuf *priv = attach->dmabuf->priv;
 	struct vpd_attachment *va = attach->priv;
 
+	dma_resv_assert_held(attach->dmabuf->resv);
 	vpd_p2p_unmap(va->route, attach->dev, sgt, dir);
+	if (va->mapped) {
+		va->mapped = false;
+		if (atomic_dec_and_test(&priv->nr_mapped))
+			wake_up_all(&priv->unmapped);
+	}
 }
 
 static void vpd_dmabuf_release(struct dma_buf *dmabuf)
@@ -173,6 +161,9 @@ static void vpd_dmabuf_release(struct dma_buf *dmabuf)
 	list_del_init(&priv->link);
 	mutex_unlock(&vpd->dmabufs_lock);
 
+	if (priv->eventfd)
+		eventfd_ctx_put(priv->eventfd);
+	pci_dev_put(priv->pdev);
 	vfio_put_device(&vpd->core.vdev);
 	kfree(priv->ranges);
 	kfree(priv);
@@ -185,6 +176,7 @@ static const struct dma_buf_ops vpd_dmabuf_ops = {
 	.unpin = vpd_dmabuf_unpin,
 	.map_dma_buf = vpd_dmabuf_map,
 	.unmap_dma_buf = vpd_dmabuf_unmap,
+	.mmap = vpd_dmabuf_mmap,
 	.release = vpd_dmabuf_release,
 };
 
@@ -248,6 +240,9 @@ int vpd_feature_dma_buf(struct vpd_device *vpd, u32 flags,
 	priv->bar = req.region_index;
 	priv->nr_ranges = req.nr_ranges;
 	INIT_LIST_HEAD(&priv->link);
+	atomic_set(&priv->nr_mapped, 0);
+	atomic_set(&priv->nr_cpu_mappings, 0);
+	init_waitqueue_head(&priv->unmapped);
 
 	exp_info.ops = &vpd_dmabuf_ops;
 	exp_info.size = size;
@@ -260,10 +255,11 @@ int vpd_feature_dma_buf(struct vpd_device *vpd, u32 flags,
 	}
 	/* From here on the dma-buf owns priv: dma_buf_put() releases it. */
 	get_device(&vpd->core.vdev.device);
+	priv->pdev = pci_dev_get(pdev);
 
 	mutex_lock(&vpd->dmabufs_lock);
 	dma_resv_lock(priv->dmabuf->resv, NULL);
-	priv->revoked = vpd->revoked || !vpd_memory_decode_enabled(pdev);
+	priv->revoked = vpd->revoke_reasons || !vpd_memory_decode_enabled(pdev);
 	dma_resv_unlock(priv->dmabuf->resv);
 	list_add_tail(&priv->link, &vpd->dmabufs);
 	mutex_unlock(&vpd->dmabufs_lock);
@@ -280,74 +276,188 @@ err_free_priv:
 	return ret;
 }
 
-/* Caller holds vpd->dmabufs_lock. */
-static void vpd_dmabuf_set_revoked(struct vpd_dmabuf *priv, bool revoked)
+/**
+ * vpd_dmabuf_get() - the dma-buf behind a file descriptor, if it is ours
+ * @vpd: the device it must have been exported from
+ * @fd: a dma-buf file descriptor
+ *
+ * Return: the dma-buf with a reference held (drop it with dma_buf_put()),
+ * or an ERR_PTR: -EBADF, or -EINVAL for a dma-buf of another exporter or
+ * device.
+ */
+struct vpd_dmabuf *vpd_dmabuf_get(struct vpd_device *vpd, int fd)
 {
-	dma_resv_lock(priv->dmabuf->resv, NULL);
-	if (!priv->gone && priv->revoked != revoked) {
-		priv->revoked = revoked;
-		dma_buf_move_notify(priv->dmabuf);
+	struct dma_buf *dmabuf = dma_buf_get(fd);
+
+	if (IS_ERR(dmabuf))
+		return ERR_CAST(dmabuf);
+	if (dmabuf->ops != &vpd_dmabuf_ops ||
+	    ((struct vpd_dmabuf *)dmabuf->priv)->vpd != vpd) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(-EINVAL);
 	}
-	dma_resv_unlock(priv->dmabuf->resv);
+	return dmabuf->priv;
+}
+
+/**
+ * vpd_dmabuf_phys() - CPU physical address of a byte of the dma-buf
+ * @priv: the dma-buf
+ * @offset: byte offset in the dma-buf, below its size
+ *
+ * Return: the address in the BAR.
+ */
+phys_addr_t vpd_dmabuf_phys(struct vpd_dmabuf *priv, u64 offset)
+{
+	u32 i;
+
+	for (i = 0; i < priv->nr_ranges - 1; i++) {
+		if (offset < priv->ranges[i].length)
+			break;
+		offset -= priv->ranges[i].length;
+	}
+	return pci_resource_start(vpd_pdev(priv), priv->bar) +
+	       priv->ranges[i].offset + offset;
+}
+
+/*
+ * One state transition, under the reservation lock: CPU mappings are
+ * zapped, importers are told through move_notify, userspace through the
+ * eventfd.
+ */
+static void vpd_dmabuf_transition(struct vpd_dmabuf *priv, bool revoked,
+				  bool gone)
+{
+	dma_resv_assert_held(priv->dmabuf->resv);
+	if (priv->gone || (priv->revoked == revoked && !gone))
+		return;
+	priv->revoked = revoked;
+	priv->gone = gone;
+	priv->generation++;
+	if (revoked)
+		vpd_dmabuf_zap(priv);
+	dma_buf_move_notify(priv->dmabuf);
+	if (priv->eventfd)
+		eventfd_signal(priv->eventfd, 1);
+}
+
+/*
+ * After a revocation, before the hardware is touched: wait (bounded) for
+ * the fences importers left on the reservation object and for importers
+ * that unmap outside move_notify, and name those that did not.
+ */
+static void vpd_dmabuf_wait_importers(struct vpd_dmabuf *priv)
+{
+	long left = msecs_to_jiffies(revoke_timeout_ms);
+	struct dma_buf_attachment *attach;
+	struct dma_resv *resv = priv->dmabuf->resv;
+
+	left = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, false,
+				     left);
+	if (left > 0)
+		left = wait_event_timeout(priv->unmapped,
+					  !atomic_read(&priv->nr_mapped), left);
+	if (left > 0)
+		return;
+
+	dma_resv_lock(resv, NULL);
+	if (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_BOOKKEEP))
+		pci_warn(vpd_pdev(priv), "dma-buf %lu: importers' fences still pending %u ms after revocation\n",
+			 file_inode(priv->dmabuf->file)->i_ino,
+			 revoke_timeout_ms);
+	list_for_each_entry(attach, &priv->dmabuf->attachments, node) {
+		struct vpd_attachment *va = attach->priv;
+
+		if (va->mapped)
+			pci_warn(vpd_pdev(priv), "dma-buf %lu: importer %s did not unmap within %u ms of revocation\n",
+				 file_inode(priv->dmabuf->file)->i_ino,
+				 dev_name(attach->dev), revoke_timeout_ms);
+	}
+	dma_resv_unlock(resv);
+}
+
+/* Caller holds vpd->dmabufs_lock. */
+static void vpd_dmabufs_apply(struct vpd_device *vpd)
+{
+	bool revoked = vpd->revoke_reasons;
+	struct vpd_dmabuf *priv;
+
+	list_for_each_entry(priv, &vpd->dmabufs, link) {
+		dma_resv_lock(priv->dmabuf->resv, NULL);
+		vpd_dmabuf_transition(priv, revoked, false);
+		dma_resv_unlock(priv->dmabuf->resv);
+	}
+	if (revoked)
+		list_for_each_entry(priv, &vpd->dmabufs, link)
+			vpd_dmabuf_wait_importers(priv);
 }
 
 /**
  * vpd_dmabufs_revoke() - the BAR is about to become unusable
  * @vpd: the device
+ * @reason: an enum vpd_revoke_reason bit
  *
  * Every importer is told through move_notify, under the reservation
- * lock, and unmaps; importers that hold the lock while their DMA runs
- * are waited for. No new mapping succeeds until vpd_dmabufs_restore().
+ * lock, and unmaps; CPU mappings are zapped. Returns once importers are
+ * done (or the bound passed). No new mapping succeeds until the last
+ * reason is cleared with vpd_dmabufs_restore().
  */
-void vpd_dmabufs_revoke(struct vpd_device *vpd)
+void vpd_dmabufs_revoke(struct vpd_device *vpd, unsigned int reason)
 {
-	struct vpd_dmabuf *priv;
-
 	mutex_lock(&vpd->dmabufs_lock);
-	vpd->revoked = true;
-	list_for_each_entry(priv, &vpd->dmabufs, link)
-		vpd_dmabuf_set_revoked(priv, true);
+	vpd->revoke_reasons |= reason;
+	vpd_dmabufs_apply(vpd);
 	mutex_unlock(&vpd->dmabufs_lock);
 }
 
 /**
- * vpd_dmabufs_restore() - the BAR is usable again
+ * vpd_dmabufs_restore() - one reason for the revocation is over
  * @vpd: the device
+ * @reason: the enum vpd_revoke_reason bit to clear
  *
- * move_notify again, so that importers map anew.
+ * When no reason is left, move_notify again so that importers map anew;
+ * CPU mappings fault back in.
  */
-void vpd_dmabufs_restore(struct vpd_device *vpd)
+void vpd_dmabufs_restore(struct vpd_device *vpd, unsigned int reason)
 {
-	struct vpd_dmabuf *priv;
-
 	mutex_lock(&vpd->dmabufs_lock);
-	vpd->revoked = false;
-	list_for_each_entry(priv, &vpd->dmabufs, link)
-		vpd_dmabuf_set_revoked(priv, false);
+	vpd->revoke_reasons &= ~reason;
+	vpd_dmabufs_apply(vpd);
 	mutex_unlock(&vpd->dmabufs_lock);
+}
+
+/* Caller holds vpd->dmabufs_lock. */
+static void vpd_dmabuf_gone_locked(struct vpd_dmabuf *priv)
+{
+	dma_resv_lock(priv->dmabuf->resv, NULL);
+	vpd_dmabuf_transition(priv, true, true);
+	dma_resv_unlock(priv->dmabuf->resv);
+	vpd_dmabuf_wait_importers(priv);
+}
+
+/**
+ * vpd_dmabuf_revoke_for_good() - revoke one dma-buf for good
+ * @priv: the dma-buf
+ *
+ * It lives on until its last reference goes, but mapping it fails with
+ * -ENODEV and CPU mappings get SIGBUS.
+ */
+void vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv)
+{
+	mutex_lock(&priv->vpd->dmabufs_lock);
+	vpd_dmabuf_gone_locked(priv);
+	mutex_unlock(&priv->vpd->dmabufs_lock);
 }
 
 /**
  * vpd_dmabufs_gone() - the device was closed: revoke every dma-buf for good
  * @vpd: the device
- *
- * The dma-bufs live on until their last reference goes, but stay
- * revoked: mapping them fails with -ENODEV.
  */
 void vpd_dmabufs_gone(struct vpd_device *vpd)
 {
-	struct vpd_dmabuf *priv, *tmp;
+	struct vpd_dmabuf *priv;
 
 	mutex_lock(&vpd->dmabufs_lock);
-	list_for_each_entry_safe(priv, tmp, &vpd->dmabufs, link) {
-		dma_resv_lock(priv->dmabuf->resv, NULL);
-		priv->gone = true;
-		if (!priv->revoked) {
-			priv->revoked = true;
-			dma_buf_move_notify(priv->dmabuf);
-		}
-		dma_resv_unlock(priv->dmabuf->resv);
-		list_del_init(&priv->link);
-	}
+	list_for_each_entry(priv, &vpd->dmabufs, link)
+		vpd_dmabuf_gone_locked(priv);
 	mutex_unlock(&vpd->dmabufs_lock);
 }

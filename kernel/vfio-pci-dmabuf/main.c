@@ -4,9 +4,11 @@
  * dma-bufs (VFIO_DEVICE_FEATURE_DMA_BUF, upstream's uAPI) on kernels whose
  * vfio-pci does not, and revokes them whenever the BAR becomes unusable.
  *
- * Every vfio op is vfio-pci-core's except three: the feature ioctl (adds
- * the dma-buf feature), close (revokes the dma-bufs for good) and the PCI
- * reset callbacks (revoke before any reset, restore after it).
+ * Every vfio op is vfio-pci-core's except: the feature ioctl (adds the
+ * dma-buf features; revokes around low-power entry and exit), config
+ * writes (revoke before memory decode is turned off, restore after it is
+ * turned on), close (revokes the dma-bufs for good) and the PCI reset
+ * callbacks (revoke before any reset, restore after it).
  *
  * Bind a device with driver_override:
  *   echo vfio-pci-dmabuf > /sys/bus/pci/devices/BDF/driver_override
@@ -38,15 +40,73 @@ static void vpd_close_device(struct vfio_device *vdev)
 	vfio_pci_core_close_device(vdev);
 }
 
+/*
+ * Low-power entry turns the BAR off until LOW_POWER_EXIT: revoke first.
+ * After a device-initiated wakeup the dma-bufs stay revoked until the
+ * user calls LOW_POWER_EXIT, which vfio allows at any time.
+ */
+static int vpd_feature_low_power(struct vpd_device *vpd, u32 flags,
+				 void __user *arg, size_t argsz)
+{
+	u32 feature = flags & VFIO_DEVICE_FEATURE_MASK;
+	bool entry = feature != VFIO_DEVICE_FEATURE_LOW_POWER_EXIT;
+	bool probe = flags & VFIO_DEVICE_FEATURE_PROBE;
+	int ret;
+
+	if (entry && !probe)
+		vpd_dmabufs_revoke(vpd, VPD_REVOKE_LOW_POWER);
+	ret = vfio_pci_core_ioctl_feature(&vpd->core.vdev, flags, arg, argsz);
+	if (!probe && (!entry || ret))
+		vpd_dmabufs_restore(vpd, VPD_REVOKE_LOW_POWER);
+	return ret;
+}
+
 static int vpd_device_feature(struct vfio_device *vdev, u32 flags,
 			      void __user *arg, size_t argsz)
 {
+	struct vpd_device *vpd = to_vpd(vdev);
+
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
 	case VFIO_DEVICE_FEATURE_DMA_BUF:
-		return vpd_feature_dma_buf(to_vpd(vdev), flags, arg, argsz);
+		return vpd_feature_dma_buf(vpd, flags, arg, argsz);
+	case VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL:
+		return vpd_feature_dma_buf_ctl(vpd, flags, arg, argsz);
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
+		return vpd_feature_low_power(vpd, flags, arg, argsz);
 	default:
 		return vfio_pci_core_ioctl_feature(vdev, flags, arg, argsz);
 	}
+}
+
+/*
+ * A config write that clears PCI_COMMAND_MEMORY turns the BAR off:
+ * revoke before vfio writes it; one that sets it makes the BAR usable:
+ * restore once it is written. Other writes pass through untouched.
+ */
+static ssize_t vpd_write(struct vfio_device *vdev, const char __user *buf,
+			 size_t count, loff_t *ppos)
+{
+	struct vpd_device *vpd = to_vpd(vdev);
+	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	bool decode;
+	ssize_t ret;
+	u8 cmd;
+
+	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX ||
+	    pos > PCI_COMMAND || pos + count <= PCI_COMMAND)
+		return vfio_pci_core_write(vdev, buf, count, ppos);
+
+	if (copy_from_user(&cmd, buf + (PCI_COMMAND - pos), 1))
+		return -EFAULT;
+	decode = cmd & PCI_COMMAND_MEMORY;
+	if (!decode)
+		vpd_dmabufs_revoke(vpd, VPD_REVOKE_DECODE);
+	ret = vfio_pci_core_write(vdev, buf, count, ppos);
+	if (decode && ret > 0)
+		vpd_dmabufs_restore(vpd, VPD_REVOKE_DECODE);
+	return ret;
 }
 
 static int vpd_init_dev(struct vfio_device *vdev)
@@ -73,7 +133,7 @@ static const struct vfio_device_ops vpd_ops = {
 	.ioctl		= vfio_pci_core_ioctl,
 	.device_feature	= vpd_device_feature,
 	.read		= vfio_pci_core_read,
-	.write		= vfio_pci_core_write,
+	.write		= vpd_write,
 	.mmap		= vfio_pci_core_mmap,
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,
@@ -89,7 +149,7 @@ static void vpd_reset_prepare(struct pci_dev *pdev)
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 
 	if (core)
-		vpd_dmabufs_revoke(to_vpd(&core->vdev));
+		vpd_dmabufs_revoke(to_vpd(&core->vdev), VPD_REVOKE_RESET);
 }
 
 static void vpd_reset_done(struct pci_dev *pdev)
@@ -97,7 +157,7 @@ static void vpd_reset_done(struct pci_dev *pdev)
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 
 	if (core)
-		vpd_dmabufs_restore(to_vpd(&core->vdev));
+		vpd_dmabufs_restore(to_vpd(&core->vdev), VPD_REVOKE_RESET);
 }
 
 static const struct pci_error_handlers vpd_err_handlers = {
@@ -121,6 +181,7 @@ static int vpd_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		vfio_put_device(&vpd->core.vdev);
 		return ret;
 	}
+	vpd_debugfs_add(vpd);
 	return 0;
 }
 
@@ -128,6 +189,7 @@ static void vpd_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 
+	vpd_debugfs_remove(to_vpd(&core->vdev));
 	vfio_pci_core_unregister_device(core);
 	vfio_put_device(&core->vdev);
 }
@@ -147,7 +209,25 @@ static struct pci_driver vpd_driver = {
 	.err_handler		= &vpd_err_handlers,
 	.driver_managed_dma	= true,
 };
-module_pci_driver(vpd_driver);
+static int __init vpd_init(void)
+{
+	int ret;
+
+	vpd_debugfs_init();
+	ret = pci_register_driver(&vpd_driver);
+	if (ret)
+		vpd_debugfs_exit();
+	return ret;
+}
+
+static void __exit vpd_exit(void)
+{
+	pci_unregister_driver(&vpd_driver);
+	vpd_debugfs_exit();
+}
+
+module_init(vpd_init);
+module_exit(vpd_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vramshare developers");

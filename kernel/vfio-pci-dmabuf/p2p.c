@@ -104,6 +104,17 @@ int vpd_p2p_route(struct pci_dev *provider, struct device *client,
 	return 0;
 }
 
+/**
+ * vpd_p2p_route_name() - for logs and debugfs
+ * @route: a route
+ *
+ * Return: a short name.
+ */
+const char *vpd_p2p_route_name(enum vpd_p2p_route route)
+{
+	return route == VPD_P2P_BUS_ADDR ? "bus-address" : "host-bridge";
+}
+
 static unsigned int vpd_count_segments(const struct vfio_region_dma_range *ranges,
 				       unsigned int nr_ranges)
 {

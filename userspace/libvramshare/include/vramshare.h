@@ -42,6 +42,19 @@ struct vrs_bo_info {
 	uint64_t maps;		/* mappings made for the engine */
 };
 
+/* State of an exported dma-buf (vfio-pci-dmabuf extension). */
+enum vrs_dmabuf_state_kind {
+	VRS_DMABUF_LIVE = 0,
+	VRS_DMABUF_REVOKED = 1,	/* until the exporter restores it */
+	VRS_DMABUF_GONE = 2,	/* for good */
+};
+
+struct vrs_dmabuf_state {
+	enum vrs_dmabuf_state_kind state;
+	uint64_t generation;	/* state transitions so far */
+	uint32_t version;	/* the driver's extension uAPI version */
+};
+
 /* Exporter: vfio device ------------------------------------------------ */
 
 int vrs_device_open(const char *pci_address, struct vrs_device **devp);
@@ -58,6 +71,18 @@ int vrs_export(struct vrs_device *dev, unsigned int bar,
 	       const struct vrs_range *ranges, unsigned int nr_ranges,
 	       int open_flags, int *dmabuf_fd);
 int vrs_export_supported(struct vrs_device *dev);
+int vrs_device_set_memory_decode(struct vrs_device *dev, int enable);
+
+/* Exporter extensions (vfio-pci-dmabuf) -------------------------------- */
+
+int vrs_dmabuf_ctl_supported(struct vrs_device *dev);
+int vrs_dmabuf_query(struct vrs_device *dev, int dmabuf_fd,
+		     struct vrs_dmabuf_state *state);
+int vrs_dmabuf_revoke(struct vrs_device *dev, int dmabuf_fd);
+int vrs_dmabuf_set_eventfd(struct vrs_device *dev, int dmabuf_fd,
+			   int eventfd);
+int vrs_dmabuf_set_write_combine(struct vrs_device *dev, int dmabuf_fd,
+				 int enable);
 
 /* Importer: drm-import render node ------------------------------------- */
 

@@ -18,6 +18,7 @@ static void null_arguments(void **state)
 	struct vrs_device *dev = NULL;
 	struct vrs_importer *imp = NULL;
 	struct vrs_bo_info info;
+	struct vrs_dmabuf_state dmabuf_state;
 	struct vrs_range range = { 0, 4096 };
 	uint64_t size;
 	uint32_t handle;
@@ -45,6 +46,12 @@ static void null_arguments(void **state)
 	assert_int_equal(vrs_copy(NULL, 1, 0, 2, 0, 1), -EINVAL);
 	assert_int_equal(vrs_find_exporter(NULL, 0), -EINVAL);
 	assert_int_equal(vrs_find_importer(NULL, 0), -EINVAL);
+	assert_int_equal(vrs_device_set_memory_decode(NULL, 1), -EINVAL);
+	assert_int_equal(vrs_dmabuf_ctl_supported(NULL), -EINVAL);
+	assert_int_equal(vrs_dmabuf_query(NULL, 0, &dmabuf_state), -EINVAL);
+	assert_int_equal(vrs_dmabuf_revoke(NULL, 0), -EINVAL);
+	assert_int_equal(vrs_dmabuf_set_eventfd(NULL, 0, -1), -EINVAL);
+	assert_int_equal(vrs_dmabuf_set_write_combine(NULL, 0, 1), -EINVAL);
 	vrs_device_close(NULL);
 	vrs_importer_close(NULL);
 }

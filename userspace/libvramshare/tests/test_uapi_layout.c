@@ -25,6 +25,18 @@ static void vfio_dma_buf_matches_upstream(void **state)
 	assert_int_equal(offsetof(struct vfio_device_feature_dma_buf, dma_ranges), 16);
 }
 
+static void vramshare_ctl_is_stable(void **state)
+{
+	(void)state;
+	/* Ours count down from the top of the feature number space */
+	assert_true(VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL >
+		    VFIO_DEVICE_FEATURE_DMA_BUF + 0x1000);
+	assert_int_equal(VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL &
+			 ~VFIO_DEVICE_FEATURE_MASK, 0);
+	assert_int_equal(sizeof(struct vramshare_dma_buf_ctl), 40);
+	assert_int_equal(offsetof(struct vramshare_dma_buf_ctl, generation), 24);
+}
+
 static void drm_import_has_no_padding(void **state)
 {
 	(void)state;
@@ -40,6 +52,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vfio_dma_buf_matches_upstream),
+		cmocka_unit_test(vramshare_ctl_is_stable),
 		cmocka_unit_test(drm_import_has_no_padding),
 	};
 

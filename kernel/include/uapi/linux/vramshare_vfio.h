@@ -52,4 +52,58 @@ struct vfio_device_feature_dma_buf {
 
 #endif /* VFIO_DEVICE_FEATURE_DMA_BUF */
 
+/*
+ * vramshare extensions, on the same VFIO_DEVICE_FEATURE ioctl of the
+ * exporting device. Upstream numbers its features upward from 0; ours
+ * count down from 0xffff (VFIO_DEVICE_FEATURE_MASK), so they cannot
+ * collide. Discover them with VFIO_DEVICE_FEATURE_PROBE, and the version
+ * with VRAMSHARE_DMA_BUF_CTL_QUERY.
+ */
+#define VRAMSHARE_UAPI_VERSION			1
+
+#define VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL	0xfffe
+
+/* struct vramshare_dma_buf_ctl.op */
+#define VRAMSHARE_DMA_BUF_CTL_QUERY		0	/* with FEATURE_GET */
+#define VRAMSHARE_DMA_BUF_CTL_REVOKE		1	/* with FEATURE_SET */
+#define VRAMSHARE_DMA_BUF_CTL_SET_EVENTFD	2	/* with FEATURE_SET */
+#define VRAMSHARE_DMA_BUF_CTL_SET_MMAP_ATTR	3	/* with FEATURE_SET */
+
+/* struct vramshare_dma_buf_ctl.state */
+#define VRAMSHARE_DMA_BUF_LIVE			0
+#define VRAMSHARE_DMA_BUF_REVOKED		1	/* until restored */
+#define VRAMSHARE_DMA_BUF_GONE			2	/* for good */
+
+/* struct vramshare_dma_buf_ctl.attr, for SET_MMAP_ATTR */
+#define VRAMSHARE_MMAP_UNCACHED			0	/* the default */
+#define VRAMSHARE_MMAP_WRITE_COMBINE		1
+
+/**
+ * struct vramshare_dma_buf_ctl - act on one dma-buf exported by the device
+ * @op: VRAMSHARE_DMA_BUF_CTL_*
+ * @dmabuf_fd: a dma-buf exported from this device
+ * @eventfd: SET_EVENTFD: an eventfd signalled once on every state
+ *           transition (revoke, restore, gone), or -1 to remove it;
+ *           otherwise must be 0
+ * @attr: SET_MMAP_ATTR: VRAMSHARE_MMAP_*, for CPU mappings made after
+ *        the call; otherwise must be 0
+ * @state: out (QUERY): VRAMSHARE_DMA_BUF_LIVE, _REVOKED or _GONE
+ * @version: out (QUERY): VRAMSHARE_UAPI_VERSION of the running driver
+ * @generation: out (QUERY): number of state transitions so far
+ * @reserved: must be 0
+ *
+ * REVOKE revokes the dma-buf for good: importers are told through
+ * move_notify and can never map it again, CPU mappings get SIGBUS.
+ */
+struct vramshare_dma_buf_ctl {
+	__u32 op;
+	__s32 dmabuf_fd;
+	__s32 eventfd;
+	__u32 attr;
+	__u32 state;
+	__u32 version;
+	__u64 generation;
+	__u64 reserved;
+};
+
 #endif /* _UAPI_VRAMSHARE_VFIO_H */

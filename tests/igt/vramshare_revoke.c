@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vramshare_revoke: every path that makes GPU A's BAR unusable revokes
+ * its dma-bufs — importers' mappings and CPU mappings — and restores them
+ * when the BAR is usable again; plus vfio-pci-dmabuf's extensions: state,
+ * generation, eventfd, revoke for good, CPU mmap, debugfs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+#include <linux/vfio.h>
+#include <linux/vramshare_vfio.h>
+
+#include "igt.h"
+#include "vramshare_igt.h"
+
+#define PAGE		4096ull
+#define LEN		(2 * PAGE)
+#define OFFSET		(4ull << 20)	/* in GPU A's VRAM */
+
+static struct vs_gpus gpus;
+
+/* One dma-buf of GPU A, imported on GPU B, and a local buffer. */
+struct shared {
+	int fd;
+	uint32_t handle, local;
+	uint8_t *local_map;
+};
+
+static void shared_open(struct shared *s)
+{
+	s->handle = vs_export_import(&gpus, OFFSET, LEN, &s->fd);
+	igt_assert_eq(vrs_bo_create(gpus.b, LEN, &s->local), 0);
+	igt_assert_eq(vrs_bo_mmap(gpus.b, s->local, LEN,
+				  (void **)&s->local_map), 0);
+}
+
+static void shared_close(struct shared *s)
+{
+	munmap(s->local_map, LEN);
+	vrs_bo_close(gpus.b, s->local);
+	vrs_bo_close(gpus.b, s->handle);
+	close(s->fd);
+}
+
+static struct vrs_dmabuf_state state_of(int fd)
+{
+	struct vrs_dmabuf_state st;
+
+	igt_assert_eq(vrs_dmabuf_query(gpus.a, fd, &st), 0);
+	return st;
+}
+
+static struct vrs_bo_info info_of(uint32_t handle)
+{
+	struct vrs_bo_info info;
+
+	igt_assert_eq(vrs_bo_info(gpus.b, handle, &info), 0);
+	return info;
+}
+
+/* Copies the dma-buf into the local buffer and checks every byte. */
+static void copy_and_check(struct shared *s, uint32_t seed)
+{
+	int ret;
+
+	vs_fill(gpus.vram + OFFSET, LEN, seed);
+	vs_set(s->local_map, 0, LEN);
+	ret = vrs_copy(gpus.b, s->local, 0, s->handle, 0, LEN);
+	igt_assert_f(ret == 0, "copy: %s\n", strerror(-ret));
+	igt_assert_eq(vs_check(s->local_map, LEN, seed), -1);
+}
+
+static uint64_t eventfd_count(int efd)
+{
+	uint64_t n = 0;
+
+	if (read(efd, &n, sizeof(n)) != sizeof(n))
+		return 0;	/* EAGAIN: no event */
+	return n;
+}
+
+/* Reads a byte in a child: 0 if it worked, else the signal that killed it. */
+static int touch_in_child(volatile uint8_t *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	igt_assert(pid >= 0);
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL);	/* not igt's handler */
+		(void)*p;
+		_exit(0);
+	}
+	igt_assert_eq(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+static uint8_t *mmap_dmabuf(int fd, uint64_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	igt_assert_f(p != MAP_FAILED, "mmap of the dma-buf: %s\n",
+		     strerror(errno));
+	return p;
+}
+
+/*
+ * A revocation that lasts until restore() is called: while it lasts the
+ * importer is unmapped, copies fail with ENODEV, CPU mappings get SIGBUS
+ * and exactly one event fires; afterwards everything works again.
+ */
+static void check_revoke_window(void (*revoke)(void), void (*restore)(void))
+{
+	struct vrs_dmabuf_state st0, st;
+	struct shared s;
+	uint8_t *cpu;
+	int efd;
+
+	shared_open(&s);
+	copy_and_check(&s, 3);
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	igt_assert(efd >= 0);
+	igt_assert_eq(vrs_dmabuf_set_eventfd(gpus.a, s.fd, efd), 0);
+	cpu = mmap_dmabuf(s.fd, LEN);
+	igt_assert_eq(touch_in_child(cpu), 0);
+	st0 = state_of(s.fd);
+	igt_assert_eq(st0.state, VRS_DMABUF_LIVE);
+
+	revoke();
+	st = state_of(s.fd);
+	igt_assert_eq(st.state, VRS_DMABUF_REVOKED);
+	igt_assert_eq(st.generation, st0.generation + 1);
+	igt_assert_eq(eventfd_count(efd), 1);
+	igt_assert(!info_of(s.handle).mapped);
+	igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
+	igt_assert_eq(touch_in_child(cpu), SIGBUS);
+
+	restore();
+	st = state_of(s.fd);
+	igt_assert_eq(st.state, VRS_DMABUF_LIVE);
+	igt_assert_eq(st.generation, st0.generation + 2);
+	igt_assert_eq(eventfd_count(efd), 1);
+	copy_and_check(&s, 4);
+	igt_assert_eq(touch_in_child(cpu), 0);
+	igt_assert_eq(cpu[17], gpus.vram[OFFSET + 17]);
+
+	munmap(cpu, LEN);
+	close(efd);
+	shared_close(&s);
+}
+
+static void decode_off(void)
+{
+	igt_assert_eq(vrs_device_set_memory_decode(gpus.a, 0), 0);
+}
+
+static void decode_on(void)
+{
+	igt_assert_eq(vrs_device_set_memory_decode(gpus.a, 1), 0);
+}
+
+static int low_power(uint32_t feature)
+{
+	struct vfio_device_feature f = {
+		.argsz = sizeof(f),
+		.flags = VFIO_DEVICE_FEATURE_SET | feature,
+	};
+
+	return ioctl(vrs_device_fd(gpus.a), VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
+}
+
+static void low_power_entry(void)
+{
+	igt_assert_eq(low_power(VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY), 0);
+}
+
+static void low_power_exit(void)
+{
+	igt_assert_eq(low_power(VFIO_DEVICE_FEATURE_LOW_POWER_EXIT), 0);
+}
+
+static int ctl_raw(uint32_t flags, struct vramshare_dma_buf_ctl *ctl)
+{
+	struct {
+		struct vfio_device_feature feature;
+		struct vramshare_dma_buf_ctl ctl;
+	} req = {
+		.feature = {
+			.argsz = sizeof(req),
+			.flags = flags | VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL,
+		},
+		.ctl = *ctl,
+	};
+
+	return ioctl(vrs_device_fd(gpus.a), VFIO_DEVICE_FEATURE, &req) ?
+	       -errno : 0;
+}
+
+static char *read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
+	n = read(fd, buf, len - 1);
+	igt_assert(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+	return buf;
+}
+
+igt_main
+{
+	igt_fixture {
+		vs_open_exporter(&gpus);
+		vs_open_importer(&gpus);
+		igt_require(vs_share_switch(&gpus));
+	}
+
+	igt_describe("The extension is discoverable: PROBE, and QUERY reports version 1 and a live dma-buf");
+	igt_subtest("ext-probe") {
+		struct shared s;
+
+		igt_assert_eq(vrs_dmabuf_ctl_supported(gpus.a), 1);
+		shared_open(&s);
+		igt_assert_eq(state_of(s.fd).version, VRAMSHARE_UAPI_VERSION);
+		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_LIVE);
+		igt_assert_eq(state_of(s.fd).generation, 0);
+		shared_close(&s);
+	}
+
+	igt_describe("Malformed extension requests are refused and change nothing");
+	igt_subtest("ext-invalid") {
+		struct vramshare_dma_buf_ctl ctl;
+		struct shared s;
+		int other, devnull;
+
+		shared_open(&s);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.dmabuf_fd = s.fd;
+		ctl.op = 99;
+		igt_assert_eq(ctl_raw(VFIO_DEVICE_FEATURE_SET, &ctl), -EINVAL);
+		ctl.op = VRAMSHARE_DMA_BUF_CTL_QUERY;
+		igt_assert_eq(ctl_raw(VFIO_DEVICE_FEATURE_SET, &ctl), -EINVAL);
+		ctl.op = VRAMSHARE_DMA_BUF_CTL_REVOKE;
+		igt_assert_eq(ctl_raw(VFIO_DEVICE_FEATURE_GET, &ctl), -EINVAL);
+		ctl.reserved = 1;
+		igt_assert_eq(ctl_raw(VFIO_DEVICE_FEATURE_SET, &ctl), -EINVAL);
+		ctl.reserved = 0;
+		ctl.attr = 1;
+		igt_assert_eq(ctl_raw(VFIO_DEVICE_FEATURE_SET, &ctl), -EINVAL);
+		ctl.attr = 0;
+		ctl.op = VRAMSHARE_DMA_BUF_CTL_SET_MMAP_ATTR;
+		ctl.attr = 7;
+		igt_assert_eq(ctl_raw(VFIO_DEVICE_FEATURE_SET, &ctl), -EINVAL);
+		ctl.attr = 0;
+		ctl.op = VRAMSHARE_DMA_BUF_CTL_SET_EVENTFD;
+		ctl.eventfd = s.fd;	/* not an eventfd */
+		igt_assert_eq(ctl_raw(VFIO_DEVICE_FEATURE_SET, &ctl), -EINVAL);
+
+		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, -1), -EBADF);
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, devnull), -EINVAL);
+		close(devnull);
+		/* A dma-buf of another exporter: GPU B's own local buffer */
+		igt_assert_eq(drmPrimeHandleToFD(vrs_importer_fd(gpus.b), s.local,
+						 O_CLOEXEC, &other), 0);
+		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, other), -EINVAL);
+		close(other);
+
+		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_LIVE);
+		igt_assert_eq(state_of(s.fd).generation, 0);
+		copy_and_check(&s, 1);
+		shared_close(&s);
+	}
+
+	igt_describe("A CPU mapping of the dma-buf reaches the same VRAM as the BAR, across ranges");
+	igt_subtest("mmap-basic") {
+		struct vrs_range r[2] = { { OFFSET + LEN, PAGE }, { OFFSET, PAGE } };
+		uint8_t *cpu;
+		int fd;
+
+		igt_assert_eq(vrs_export(gpus.a, 0, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
+		cpu = mmap_dmabuf(fd, 2 * PAGE);
+		vs_fill(cpu, 2 * PAGE, 5);
+		/* dma-buf page 0 is BAR page OFFSET+LEN, page 1 is OFFSET */
+		igt_assert_eq(vs_check(gpus.vram + OFFSET + LEN, PAGE, 5), -1);
+		igt_assert_eq(gpus.vram[OFFSET + 100], cpu[PAGE + 100]);
+		munmap(cpu, 2 * PAGE);
+
+		igt_assert_eq(vrs_dmabuf_set_write_combine(gpus.a, fd, 1), 0);
+		cpu = mmap_dmabuf(fd, 2 * PAGE);
+		vs_fill(cpu, 2 * PAGE, 6);
+		igt_assert_eq(vs_check(cpu, 2 * PAGE, 6), -1);
+		igt_assert_eq(gpus.vram[OFFSET + LEN + 9], cpu[9]);
+		munmap(cpu, 2 * PAGE);
+
+		igt_assert(mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, fd, 0) ==
+			   MAP_FAILED);
+		igt_assert(mmap(NULL, 3 * PAGE, PROT_READ, MAP_SHARED, fd, 0) ==
+			   MAP_FAILED);
+		close(fd);
+	}
+
+	igt_describe("Clearing memory decode through config space revokes; setting it restores");
+	igt_subtest("decode-revoke-restore")
+		check_revoke_window(decode_off, decode_on);
+
+	igt_describe("Low-power entry revokes; low-power exit restores");
+	igt_subtest("low-power-revoke-restore")
+		check_revoke_window(low_power_entry, low_power_exit);
+
+	igt_describe("A reset gives exactly two events (revoke, restore) and CPU mappings fault back in");
+	igt_subtest("reset-events") {
+		struct vrs_dmabuf_state st0;
+		struct shared s;
+		uint8_t *cpu;
+		int efd;
+
+		shared_open(&s);
+		efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		igt_assert(efd >= 0);
+		igt_assert_eq(vrs_dmabuf_set_eventfd(gpus.a, s.fd, efd), 0);
+		cpu = mmap_dmabuf(s.fd, LEN);
+		cpu[0] = 0x5a;
+		st0 = state_of(s.fd);
+
+		igt_assert_eq(vrs_device_reset(gpus.a), 0);
+		igt_assert_eq(eventfd_count(efd), 2);
+		igt_assert_eq(state_of(s.fd).generation, st0.generation + 2);
+		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_LIVE);
+		cpu[1] = 0xa5;
+		igt_assert_eq(gpus.vram[OFFSET + 1], 0xa5);
+		copy_and_check(&s, 8);
+
+		/* Removing the eventfd: no more events */
+		igt_assert_eq(vrs_dmabuf_set_eventfd(gpus.a, s.fd, -1), 0);
+		igt_assert_eq(vrs_device_reset(gpus.a), 0);
+		igt_assert_eq(eventfd_count(efd), 0);
+		munmap(cpu, LEN);
+		close(efd);
+		shared_close(&s);
+	}
+
+	igt_describe("One dma-buf revoked for good: gone, ENODEV, SIGBUS; resets no longer touch it; others unaffected");
+	igt_subtest("revoke-one-for-good") {
+		struct shared s, other;
+		uint8_t *cpu;
+		int efd;
+
+		shared_open(&s);
+		shared_open(&other);
+		copy_and_check(&s, 9);
+		cpu = mmap_dmabuf(s.fd, LEN);
+		efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		igt_assert_eq(vrs_dmabuf_set_eventfd(gpus.a, s.fd, efd), 0);
+
+		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, s.fd), 0);
+		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_GONE);
+		igt_assert_eq(eventfd_count(efd), 1);
+		igt_assert(!info_of(s.handle).mapped);
+		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
+		igt_assert_eq(touch_in_child(cpu), SIGBUS);
+
+		igt_assert_eq(vrs_device_reset(gpus.a), 0);
+		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_GONE);
+		igt_assert_eq(state_of(s.fd).generation, 1);
+		igt_assert_eq(eventfd_count(efd), 0);
+		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
+		/* Revoking again is harmless */
+		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, s.fd), 0);
+		copy_and_check(&other, 10);
+
+		munmap(cpu, LEN);
+		close(efd);
+		shared_close(&other);
+		shared_close(&s);
+	}
+
+	igt_describe("1024 dma-bufs with 3 importers each are revoked and restored together by one reset");
+	igt_subtest("many-dmabufs-reset") {
+		enum { N = 1024, IMPORTERS = 3 };
+		static uint32_t handles[IMPORTERS][N];
+		struct vrs_importer *imp[IMPORTERS];
+		unsigned int i, j;
+
+		for (j = 0; j < IMPORTERS; j++)
+			igt_assert_eq(vrs_importer_open(gpus.b_node, &imp[j]), 0);
+		for (i = 0; i < N; i++) {
+			struct vrs_range r = { (uint64_t)i * PAGE, PAGE };
+			int fd;
+
+			igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+			for (j = 0; j < IMPORTERS; j++)
+				igt_assert_eq(vrs_import(imp[j], fd, &handles[j][i]), 0);
+			close(fd);	/* the imports keep the dma-buf */
+		}
+
+		igt_assert_eq(vrs_device_reset(gpus.a), 0);
+
+		for (j = 0; j < IMPORTERS; j++) {
+			for (i = 0; i < N; i++) {
+				struct vrs_bo_info info;
+
+				igt_assert_eq(vrs_bo_info(imp[j], handles[j][i], &info), 0);
+				igt_assert_eq(info.invalidations, 2);
+			}
+			vrs_importer_close(imp[j]);
+		}
+	}
+
+	igt_describe("debugfs lists each dma-buf with its ranges, state and importers");
+	igt_subtest("debugfs") {
+		char path[128], text[16384], want[128];
+		struct shared s;
+		struct stat st;
+
+		shared_open(&s);
+		copy_and_check(&s, 12);
+		igt_assert_eq(fstat(s.fd, &st), 0);
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/vfio_pci_dmabuf/%s", gpus.a_address);
+		read_file(path, text, sizeof(text));
+		snprintf(want, sizeof(want), "dma-buf %lu size %llu bar 0 state live",
+			 (unsigned long)st.st_ino, LEN);
+		igt_assert_f(strstr(text, want), "no \"%s\" in:\n%s", want, text);
+		snprintf(want, sizeof(want), "range %#llx+%#llx", OFFSET, LEN);
+		igt_assert_f(strstr(text, want), "no \"%s\" in:\n%s", want, text);
+		igt_assert_f(strstr(text, "route bus-address mapped"),
+			     "importer not listed as mapped:\n%s", text);
+		shared_close(&s);
+	}
+
+	igt_describe("The module cannot be unloaded while a dma-buf of it exists, even with the device closed");
+	igt_subtest("module-unload-refused") {
+		struct shared s;
+
+		shared_open(&s);
+		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
+		gpus.vram = NULL;
+		vrs_device_close(gpus.a);
+		gpus.a = NULL;
+		/* Only the dma-buf pins the module now */
+		igt_assert_eq(syscall(SYS_delete_module, "vfio_pci_dmabuf",
+				      O_NONBLOCK), -1);
+		igt_assert_eq(errno, EWOULDBLOCK);
+		shared_close(&s);
+		vs_open_exporter(&gpus);
+	}
+
+	igt_describe("Closing the device with importers and CPU mappings live: all revoked for good");
+	igt_subtest("close-with-live-mappings") {
+		struct shared s;
+		uint8_t *cpu;
+
+		shared_open(&s);
+		copy_and_check(&s, 13);
+		cpu = mmap_dmabuf(s.fd, LEN);
+		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
+		gpus.vram = NULL;
+		vrs_device_close(gpus.a);
+		gpus.a = NULL;
+
+		igt_assert_eq(touch_in_child(cpu), SIGBUS);
+		igt_assert(!info_of(s.handle).mapped);
+		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
+		munmap(cpu, LEN);
+		shared_close(&s);
+		vs_open_exporter(&gpus);
+	}
+
+	igt_describe("Unbinding the exporter's driver with a dma-buf imported and mapped is safe");
+	igt_subtest("unbind-with-live-importer") {
+		char path[128];
+		struct shared s;
+		int fd;
+
+		shared_open(&s);
+		copy_and_check(&s, 14);
+		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
+		gpus.vram = NULL;
+		vrs_device_close(gpus.a);
+		gpus.a = NULL;
+
+		fd = open("/sys/bus/pci/drivers/vfio-pci-dmabuf/unbind", O_WRONLY);
+		igt_assert(fd >= 0);
+		igt_assert_eq(write(fd, gpus.a_address, strlen(gpus.a_address)),
+			      (ssize_t)strlen(gpus.a_address));
+		close(fd);
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
+			 gpus.a_address);
+		igt_assert(access(path, F_OK) != 0);
+
+		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
+		shared_close(&s);	/* the last reference: released after unbind */
+
+		fd = open("/sys/bus/pci/drivers_probe", O_WRONLY);
+		igt_assert(fd >= 0);
+		igt_assert(write(fd, gpus.a_address, strlen(gpus.a_address)) > 0);
+		close(fd);
+		igt_assert(access(path, F_OK) == 0);
+		vs_open_exporter(&gpus);
+		shared_open(&s);
+		copy_and_check(&s, 15);
+		shared_close(&s);
+	}
+
+	igt_fixture
+		vs_close(&gpus);
+}

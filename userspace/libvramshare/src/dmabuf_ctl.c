@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libvramshare: what vfio-pci-dmabuf offers beyond upstream for one
+ * exported dma-buf (VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL), and the
+ * exporter's memory decode switch.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+#include <linux/vramshare_vfio.h>
+
+#include "internal.h"
+
+struct vrs_ctl_request {
+	struct vfio_device_feature feature;
+	struct vramshare_dma_buf_ctl ctl;
+};
+
+static int vrs_ctl(struct vrs_device *dev, uint32_t get_or_set,
+		   struct vramshare_dma_buf_ctl *ctl)
+{
+	struct vrs_ctl_request req;
+
+	if (!dev)
+		return -EINVAL;
+	memset(&req, 0, sizeof(req));
+	req.feature.argsz = sizeof(req);
+	req.feature.flags = get_or_set |
+			    VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL;
+	req.ctl = *ctl;
+	if (ioctl(dev->device_fd, VFIO_DEVICE_FEATURE, &req) < 0)
+		return vrs_errno();
+	*ctl = req.ctl;
+	return 0;
+}
+
+int vrs_dmabuf_query(struct vrs_device *dev, int dmabuf_fd,
+		     struct vrs_dmabuf_state *state)
+{
+	struct vramshare_dma_buf_ctl ctl = {
+		.op = VRAMSHARE_DMA_BUF_CTL_QUERY,
+		.dmabuf_fd = dmabuf_fd,
+	};
+	int ret;
+
+	if (!state)
+		return -EINVAL;
+	ret = vrs_ctl(dev, VFIO_DEVICE_FEATURE_GET, &ctl);
+	if (ret)
+		return ret;
+	state->state = (enum vrs_dmabuf_state_kind)ctl.state;
+	state->generation = ctl.generation;
+	state->version = ctl.version;
+	return 0;
+}
+
+int vrs_dmabuf_revoke(struct vrs_device *dev, int dmabuf_fd)
+{
+	struct vramshare_dma_buf_ctl ctl = {
+		.op = VRAMSHARE_DMA_BUF_CTL_REVOKE,
+		.dmabuf_fd = dmabuf_fd,
+	};
+
+	return vrs_ctl(dev, VFIO_DEVICE_FEATURE_SET, &ctl);
+}
+
+int vrs_dmabuf_set_eventfd(struct vrs_device *dev, int dmabuf_fd,
+			   int eventfd)
+{
+	struct vramshare_dma_buf_ctl ctl = {
+		.op = VRAMSHARE_DMA_BUF_CTL_SET_EVENTFD,
+		.dmabuf_fd = dmabuf_fd,
+		.eventfd = eventfd,
+	};
+
+	return vrs_ctl(dev, VFIO_DEVICE_FEATURE_SET, &ctl);
+}
+
+int vrs_dmabuf_set_write_combine(struct vrs_device *dev, int dmabuf_fd,
+				 int enable)
+{
+	struct vramshare_dma_buf_ctl ctl = {
+		.op = VRAMSHARE_DMA_BUF_CTL_SET_MMAP_ATTR,
+		.dmabuf_fd = dmabuf_fd,
+		.attr = enable ? VRAMSHARE_MMAP_WRITE_COMBINE :
+				 VRAMSHARE_MMAP_UNCACHED,
+	};
+
+	return vrs_ctl(dev, VFIO_DEVICE_FEATURE_SET, &ctl);
+}
+
+int vrs_dmabuf_ctl_supported(struct vrs_device *dev)
+{
+	struct vfio_device_feature feature = {
+		.argsz = sizeof(feature),
+		.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
+			 VFIO_DEVICE_FEATURE_SET |
+			 VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL,
+	};
+
+	if (!dev)
+		return -EINVAL;
+	if (ioctl(dev->device_fd, VFIO_DEVICE_FEATURE, &feature) == 0)
+		return 1;
+	return errno == ENOTTY || errno == EINVAL ? 0 : vrs_errno();
+}
+
+/* The PCI command register, through vfio's config region. */
+int vrs_device_set_memory_decode(struct vrs_device *dev, int enable)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	uint16_t cmd;
+	off_t at;
+
+	if (!dev)
+		return -EINVAL;
+	if (ioctl(dev->device_fd, VFIO_DEVICE_GET_REGION_INFO, &info) < 0)
+		return vrs_errno();
+	at = (off_t)info.offset + PCI_COMMAND;
+	if (pread(dev->device_fd, &cmd, sizeof(cmd), at) != sizeof(cmd))
+		return vrs_errno();
+	if (enable)
+		cmd |= PCI_COMMAND_MEMORY;
+	else
+		cmd &= ~PCI_COMMAND_MEMORY;
+	if (pwrite(dev->device_fd, &cmd, sizeof(cmd), at) != sizeof(cmd))
+		return vrs_errno();
+	return 0;
+}
