@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Helpers shared by the vramshare igt tests: see vramshare_igt.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -88,14 +89,15 @@ int vs_export_raw(int device_fd, uint32_t feature_flags, uint32_t region,
 	return ret;
 }
 
-uint32_t vs_export_import(struct vs_gpus *g, uint64_t offset, uint64_t len,
-			  int *dmabuf_fd)
+static uint32_t vs_export_import_fd(struct vs_gpus *g, unsigned int bar,
+				    uint64_t offset, uint64_t len,
+				    int *dmabuf_fd)
 {
 	struct vrs_range range = { offset, len };
 	uint32_t handle;
 	int fd, ret;
 
-	ret = vrs_export(g->a, 0, &range, 1, O_CLOEXEC | O_RDWR, &fd);
+	ret = vrs_export(g->a, bar, &range, 1, O_CLOEXEC | O_RDWR, &fd);
 	igt_assert_f(ret == 0, "export: %s\n", strerror(-ret));
 	ret = vrs_import(g->b, fd, &handle);
 	igt_assert_f(ret == 0, "import: %s\n", strerror(-ret));
@@ -104,6 +106,46 @@ uint32_t vs_export_import(struct vs_gpus *g, uint64_t offset, uint64_t len,
 	else
 		close(fd);
 	return handle;
+}
+
+uint32_t vs_export_import(struct vs_gpus *g, uint64_t offset, uint64_t len,
+			  int *dmabuf_fd)
+{
+	return vs_export_import_fd(g, 0, offset, len, dmabuf_fd);
+}
+
+uint32_t vs_export_import_bar(struct vs_gpus *g, unsigned int bar,
+			      uint64_t offset, uint64_t len)
+{
+	return vs_export_import_fd(g, bar, offset, len, NULL);
+}
+
+int vs_find_by_class(unsigned int class, char *address, size_t len)
+{
+	const char *dir_path = "/sys/bus/pci/drivers/vfio-pci-dmabuf";
+	struct dirent *e;
+	int ret = -ENODEV;
+	DIR *dir;
+
+	dir = opendir(dir_path);
+	if (!dir)
+		return -errno;
+	while (ret && (e = readdir(dir))) {
+		char path[PATH_MAX];
+		unsigned int value;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s/class", dir_path, e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fscanf(f, "%x", &value) == 1 && value >> 8 == class)
+			ret = snprintf(address, len, "%s", e->d_name) < (int)len ?
+			      0 : -ENOSPC;
+		fclose(f);
+	}
+	closedir(dir);
+	return ret;
 }
 
 static uint8_t vs_pattern_byte(size_t i, uint32_t seed)

@@ -36,6 +36,11 @@ int vs_export_raw(int device_fd, uint32_t feature_flags, uint32_t region,
 /* Exports one range of BAR0 and imports it on GPU B; returns the handle. */
 uint32_t vs_export_import(struct vs_gpus *g, uint64_t offset, uint64_t len,
 			  int *dmabuf_fd);
+/* The same for any BAR; the dma-buf fd is closed (the import keeps it). */
+uint32_t vs_export_import_bar(struct vs_gpus *g, unsigned int bar,
+			      uint64_t offset, uint64_t len);
+/* A device bound to vfio-pci-dmabuf whose class (base, sub) is @class. */
+int vs_find_by_class(unsigned int class, char *address, size_t len);
 
 /* Deterministic bytes: the same seed gives the same pattern. */
 void vs_fill(volatile uint8_t *p, size_t len, uint32_t seed);

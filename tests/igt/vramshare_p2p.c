@@ -23,6 +23,7 @@
 #define SRC_OFFSET	(1ull << 20)	/* in GPU A's VRAM */
 #define DST_OFFSET	(2ull << 20)
 #define CANARY		0xc5
+#define NVME_CMB_BAR	2	/* QEMU's nvme puts its CMB in BAR2 */
 
 static struct vs_gpus gpus;
 
@@ -288,6 +289,56 @@ igt_main
 			      -ENODEV);
 		path_close(&p);
 		vs_open_exporter(&gpus);
+	}
+
+	igt_describe("An NVMe controller memory buffer is a second exporter: copies both ways, and its FLR revokes and restores");
+	igt_subtest("nvme-cmb-p2p-copy") {
+		struct vs_gpus nvme = { 0 };
+		struct vrs_bo_info before, after;
+		uint32_t cmb_src, cmb_dst, local;
+		uint8_t *local_map;
+		int ret;
+
+		igt_require(vs_find_by_class(0x0108, nvme.a_address,
+					     sizeof(nvme.a_address)) == 0);
+		ret = vrs_device_open(nvme.a_address, &nvme.a);
+		igt_assert_f(ret == 0, "open %s: %s\n", nvme.a_address,
+			     strerror(-ret));
+		nvme.b = gpus.b;
+		memcpy(nvme.b_node, gpus.b_node, sizeof(nvme.b_node));
+		ret = vrs_device_map_bar(nvme.a, NVME_CMB_BAR, (void **)&nvme.vram,
+					 &nvme.vram_size);
+		igt_assert_f(ret == 0, "map the CMB: %s\n", strerror(-ret));
+		igt_assert(nvme.vram_size >= 4 * LEN);
+		igt_require(vs_share_switch(&nvme));
+
+		cmb_src = vs_export_import_bar(&nvme, NVME_CMB_BAR, 0, LEN);
+		cmb_dst = vs_export_import_bar(&nvme, NVME_CMB_BAR, 2 * LEN, LEN);
+		igt_assert_eq(vrs_bo_create(gpus.b, LEN, &local), 0);
+		igt_assert_eq(vrs_bo_mmap(gpus.b, local, LEN, (void **)&local_map), 0);
+
+		vs_fill(nvme.vram, LEN, 41);
+		vs_set(nvme.vram + 2 * LEN, 0, LEN);
+		copy_ok(local, 0, cmb_src, 0, LEN);
+		igt_assert_eq(vs_check(local_map, LEN, 41), -1);
+		copy_ok(cmb_dst, 0, local, 0, LEN);
+		igt_assert_eq(vs_check(nvme.vram + 2 * LEN, LEN, 41), -1);
+
+		before = info_of(cmb_src);
+		igt_assert_eq(vrs_device_reset(nvme.a), 0);
+		after = info_of(cmb_src);
+		igt_assert_eq(after.invalidations, before.invalidations + 2);
+		igt_assert(!after.mapped);
+		vs_fill(nvme.vram, LEN, 42);
+		copy_ok(local, 0, cmb_src, 0, LEN);
+		igt_assert_eq(vs_check(local_map, LEN, 42), -1);
+
+		munmap(local_map, LEN);
+		vrs_bo_close(gpus.b, local);
+		vrs_bo_close(gpus.b, cmb_src);
+		vrs_bo_close(gpus.b, cmb_dst);
+		vrs_device_unmap_bar(nvme.a, nvme.vram, nvme.vram_size);
+		vrs_device_close(nvme.a);
 	}
 
 	igt_describe("Without a peer-to-peer path from GPU B to GPU A the import is refused");
