@@ -32,33 +32,90 @@ static bool vpd_acs_redirects(struct pci_dev *bridge)
 	return ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
 }
 
-/* Is @ancestor on the path from @dev to the root, and no ACS redirect? */
-static bool vpd_below_without_redirect(struct pci_dev *dev,
-				       struct pci_dev *ancestor)
+/* The closest bridge above both devices, or NULL (only the host bridge). */
+static struct pci_dev *vpd_common_bridge(struct pci_dev *a, struct pci_dev *b)
+{
+	struct pci_dev *up, *bb;
+
+	for (up = pci_upstream_bridge(a); up; up = pci_upstream_bridge(up))
+		for (bb = pci_upstream_bridge(b); bb; bb = pci_upstream_bridge(bb))
+			if (bb == up)
+				return up;
+	return NULL;
+}
+
+/**
+ * struct vpd_acs_list - bridges with ACS redirect, as
+ * pci=disable_acs_redir= takes them ("BDF;BDF")
+ * @text: the list
+ * @len: bytes used in @text
+ * @count: bridges found
+ */
+struct vpd_acs_list {
+	char text[128];
+	size_t len;
+	int count;
+};
+
+static void vpd_acs_add(struct pci_dev *bridge, struct vpd_acs_list *acs)
+{
+	if (!vpd_acs_redirects(bridge))
+		return;
+	acs->len += scnprintf(acs->text + acs->len, sizeof(acs->text) - acs->len,
+			      "%s%s", acs->count ? ";" : "", pci_name(bridge));
+	acs->count++;
+}
+
+/* Adds the bridges with ACS redirect from @dev up to @top, excluded. */
+static void vpd_acs_redirect_path(struct pci_dev *dev, struct pci_dev *top,
+				  struct vpd_acs_list *acs)
 {
 	struct pci_dev *up;
 
-	for (up = pci_upstream_bridge(dev); up; up = pci_upstream_bridge(up)) {
-		if (up == ancestor)
-			return true;
-		if (vpd_acs_redirects(up))
-			return false;
-	}
-	return false;
+	for (up = pci_upstream_bridge(dev); up && up != top;
+	     up = pci_upstream_bridge(up))
+		vpd_acs_add(up, acs);
+}
+
+/* ACS redirect on the paths of @a and @b up to @common, included. */
+static void vpd_acs_redirects_between(struct pci_dev *a, struct pci_dev *b,
+				      struct pci_dev *common,
+				      struct vpd_acs_list *acs)
+{
+	vpd_acs_redirect_path(a, common, acs);
+	vpd_acs_redirect_path(b, common, acs);
+	vpd_acs_add(common, acs);
 }
 
 static enum vpd_p2p_route vpd_route_of(struct pci_dev *provider,
 				       struct pci_dev *client)
 {
-	struct pci_dev *up;
+	struct pci_dev *common = vpd_common_bridge(provider, client);
+	struct vpd_acs_list acs = {};
 
-	for (up = pci_upstream_bridge(provider); up;
-	     up = pci_upstream_bridge(up)) {
-		if (vpd_below_without_redirect(client, up))
-			return vpd_below_without_redirect(provider, up) ?
-			       VPD_P2P_BUS_ADDR : VPD_P2P_HOST_BRIDGE;
+	if (!common)
+		return VPD_P2P_HOST_BRIDGE;
+	vpd_acs_redirects_between(provider, client, common, &acs);
+	return acs.count ? VPD_P2P_HOST_BRIDGE : VPD_P2P_BUS_ADDR;
+}
+
+/* One log line: why @client cannot reach @provider, and what to change. */
+static void vpd_explain_refusal(struct pci_dev *provider,
+				struct pci_dev *client)
+{
+	struct pci_dev *common = vpd_common_bridge(provider, client);
+	const char *host = dev_name(&pci_find_host_bridge(provider->bus)->dev);
+	struct vpd_acs_list acs = {};
+
+	if (common)
+		vpd_acs_redirects_between(provider, client, common, &acs);
+	if (acs.count) {
+		pci_info(provider, "refusing importer %s: ACS redirect sends its peer-to-peer traffic up to host bridge %s, which is not whitelisted for P2P; boot with pci=disable_acs_redir=%s\n",
+			 pci_name(client), host, acs.text);
+		return;
 	}
-	return VPD_P2P_HOST_BRIDGE;
+	pci_info(provider, "refusing importer %s: no common PCIe switch, and host bridge %s is not whitelisted for P2P; put both devices below one switch\n",
+		 pci_name(client), host);
 }
 
 static bool trust_without_p2pdma;
@@ -89,9 +146,7 @@ int vpd_p2p_route(struct pci_dev *provider, struct device *client,
 
 	if (IS_ENABLED(CONFIG_PCI_P2PDMA)) {
 		if (pci_p2pdma_distance(provider, client, false) < 0) {
-			pci_info(provider, "refusing importer %s: no peer-to-peer path (no common switch, host bridge %s not whitelisted for P2P, or ACS redirect on the path: see pci=disable_acs_redir=)\n",
-				 pci_name(pclient),
-				 dev_name(&pci_find_host_bridge(provider->bus)->dev));
+			vpd_explain_refusal(provider, pclient);
 			return -EOPNOTSUPP;
 		}
 	} else if (!trust_without_p2pdma) {

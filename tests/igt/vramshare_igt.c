@@ -214,3 +214,24 @@ bool vs_share_switch(const struct vs_gpus *g)
 			bridges++;
 	return bridges >= 1;
 }
+
+bool vs_kmsg_contains(const char *a, const char *b)
+{
+	char record[2048];
+	bool found = false;
+	ssize_t n;
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	igt_assert(fd >= 0);
+	while (!found) {
+		n = read(fd, record, sizeof(record) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: skip on */
+		if (n <= 0)
+			break;
+		record[n] = '\0';
+		found = strstr(record, a) && strstr(record, b);
+	}
+	close(fd);
+	return found;
+}

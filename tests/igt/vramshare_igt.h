@@ -49,6 +49,9 @@ long vs_check(const volatile uint8_t *p, size_t len, uint32_t seed);
 void vs_set(volatile uint8_t *p, uint8_t value, size_t len);
 long vs_check_value(const volatile uint8_t *p, uint8_t value, size_t len);
 
+/* Does a kernel log line contain both @a and @b? */
+bool vs_kmsg_contains(const char *a, const char *b);
+
 /* Do A and B sit below a common PCI bridge (a switch)? */
 bool vs_share_switch(const struct vs_gpus *g);
 

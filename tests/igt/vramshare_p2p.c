@@ -351,6 +351,8 @@ igt_main
 		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
 		igt_assert_eq(vrs_import(gpus.b, fd, &handle), -EOPNOTSUPP);
 		close(fd);
+		/* One log line says why and what to change */
+		igt_assert(vs_kmsg_contains("refusing importer", "put both devices below one switch"));
 	}
 
 	igt_fixture

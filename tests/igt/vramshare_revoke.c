@@ -5,7 +5,9 @@
  * when the BAR is usable again; plus vfio-pci-dmabuf's extensions: state,
  * generation, eventfd, revoke for good, CPU mmap, debugfs.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -209,6 +211,27 @@ static int ctl_raw(uint32_t flags, struct vramshare_dma_buf_ctl *ctl)
 	       -errno : 0;
 }
 
+static void write_sysfs(const char *dir, const char *file, const char *value)
+{
+	char path[PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
+	igt_assert_f(write(fd, value, strlen(value)) == (ssize_t)strlen(value),
+		     "writing %s to %s: %s\n", value, path, strerror(errno));
+	close(fd);
+}
+
+static int access_device(const char *address)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", address);
+	return access(path, F_OK);
+}
+
 static char *read_file(const char *path, char *buf, size_t len)
 {
 	ssize_t n;
@@ -352,6 +375,24 @@ igt_main
 		igt_assert_eq(eventfd_count(efd), 0);
 		munmap(cpu, LEN);
 		close(efd);
+		shared_close(&s);
+	}
+
+	igt_describe("A bus reset through VFIO_DEVICE_PCI_HOT_RESET revokes and restores");
+	igt_subtest("hot-reset-revoke-restore") {
+		struct vrs_dmabuf_state st0;
+		struct shared s;
+		int ret;
+
+		shared_open(&s);
+		copy_and_check(&s, 16);
+		st0 = state_of(s.fd);
+		ret = vrs_device_hot_reset(gpus.a);
+		igt_assert_f(ret == 0, "hot reset: %s\n", strerror(-ret));
+		igt_assert_eq(state_of(s.fd).generation, st0.generation + 2);
+		igt_assert_eq(info_of(s.handle).invalidations, 2);
+		igt_assert(!info_of(s.handle).mapped);
+		copy_and_check(&s, 17);
 		shared_close(&s);
 	}
 
@@ -515,6 +556,40 @@ igt_main
 		vs_open_exporter(&gpus);
 		shared_open(&s);
 		copy_and_check(&s, 15);
+		shared_close(&s);
+	}
+
+	igt_describe("Removing the exporter from the PCI bus with a live importer and CPU mapping, then rescanning");
+	igt_subtest("hot-unplug-with-live-importer") {
+		char dir[PATH_MAX];
+		struct shared s;
+		uint8_t *cpu;
+
+		shared_open(&s);
+		copy_and_check(&s, 18);
+		cpu = mmap_dmabuf(s.fd, LEN);
+		/* vfio waits for its users before a removal completes */
+		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
+		gpus.vram = NULL;
+		vrs_device_close(gpus.a);
+		gpus.a = NULL;
+
+		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", gpus.a_address);
+		write_sysfs(dir, "remove", "1");
+		igt_assert(access_device(gpus.a_address) != 0);
+		igt_assert_eq(touch_in_child(cpu), SIGBUS);
+		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
+		igt_assert(!info_of(s.handle).mapped);
+		munmap(cpu, LEN);
+		shared_close(&s);	/* frees what the removed device left */
+
+		write_sysfs("/sys/bus/pci", "rescan", "1");
+		igt_assert(access_device(gpus.a_address) == 0);
+		write_sysfs(dir, "driver_override", "vfio-pci-dmabuf");
+		write_sysfs("/sys/bus/pci", "drivers_probe", gpus.a_address);
+		vs_open_exporter(&gpus);
+		shared_open(&s);
+		copy_and_check(&s, 19);
 		shared_close(&s);
 	}
 

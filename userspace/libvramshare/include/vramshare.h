@@ -67,6 +67,7 @@ int vrs_device_map_bar(struct vrs_device *dev, unsigned int bar,
 		       void **addr, uint64_t *size);
 int vrs_device_unmap_bar(struct vrs_device *dev, void *addr, uint64_t size);
 int vrs_device_reset(struct vrs_device *dev);
+int vrs_device_hot_reset(struct vrs_device *dev);
 int vrs_export(struct vrs_device *dev, unsigned int bar,
 	       const struct vrs_range *ranges, unsigned int nr_ranges,
 	       int open_flags, int *dmabuf_fd);

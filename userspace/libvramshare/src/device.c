@@ -209,3 +209,53 @@ int vrs_device_reset(struct vrs_device *dev)
 		return -EINVAL;
 	return ioctl(dev->device_fd, VFIO_DEVICE_RESET) < 0 ? vrs_errno() : 0;
 }
+
+/*
+ * A bus reset through VFIO_DEVICE_PCI_HOT_RESET. vfio wants the group of
+ * every device the reset touches; this handle owns only its own group, so
+ * a reset that reaches other groups is refused with -EBUSY.
+ */
+int vrs_device_hot_reset(struct vrs_device *dev)
+{
+	struct vfio_pci_hot_reset_info *info;
+	struct vfio_pci_hot_reset *reset;
+	size_t size = sizeof(*info) + 16 * sizeof(info->devices[0]);
+	unsigned int group_id;
+	char group[64];
+	int ret;
+
+	if (!dev)
+		return -EINVAL;
+	ret = vrs_iommu_group(dev->address, group, sizeof(group));
+	if (ret)
+		return ret;
+	group_id = (unsigned int)strtoul(group, NULL, 10);
+
+	info = calloc(1, size);
+	if (!info)
+		return -ENOMEM;
+	info->argsz = size;
+	if (ioctl(dev->device_fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info) < 0) {
+		ret = vrs_errno();
+		free(info);
+		return ret;
+	}
+	for (unsigned int i = 0; i < info->count; i++) {
+		if (info->devices[i].group_id != group_id) {
+			free(info);
+			return -EBUSY;
+		}
+	}
+	free(info);
+
+	reset = calloc(1, sizeof(*reset) + sizeof(reset->group_fds[0]));
+	if (!reset)
+		return -ENOMEM;
+	reset->argsz = sizeof(*reset) + sizeof(reset->group_fds[0]);
+	reset->count = 1;
+	reset->group_fds[0] = dev->group_fd;
+	ret = ioctl(dev->device_fd, VFIO_DEVICE_PCI_HOT_RESET, reset) < 0 ?
+	      vrs_errno() : 0;
+	free(reset);
+	return ret;
+}

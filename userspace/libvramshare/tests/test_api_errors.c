@@ -34,6 +34,7 @@ static void null_arguments(void **state)
 	assert_int_equal(vrs_device_map_bar(NULL, 0, &addr, &size), -EINVAL);
 	assert_int_equal(vrs_device_unmap_bar(NULL, NULL, 0), -EINVAL);
 	assert_int_equal(vrs_device_reset(NULL), -EINVAL);
+	assert_int_equal(vrs_device_hot_reset(NULL), -EINVAL);
 	assert_int_equal(vrs_export(NULL, 0, &range, 1, O_CLOEXEC, &fd), -EINVAL);
 	assert_int_equal(vrs_export_supported(NULL), -EINVAL);
 	assert_int_equal(vrs_importer_open(NULL, &imp), -EINVAL);
