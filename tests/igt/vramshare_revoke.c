@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -232,6 +233,97 @@ static int access_device(const char *address)
 	return access(path, F_OK);
 }
 
+#define BIG	(8 * PAGE)	/* ~16 edu transfer pairs: a copy of seconds */
+
+/* The dma-buf of the copy in flight, for triggers that act on it. */
+static int in_flight_fd = -1;
+
+/* Timestamps shared with a child, in ns of CLOCK_MONOTONIC. */
+struct in_flight {
+	volatile uint64_t started, done;
+	volatile int ret;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * Starts a copy of BIG bytes in a child and returns once it is running;
+ * the revocation @trigger then happens while the engine works. The
+ * revocation must wait for the copy, which completes with every byte
+ * right; afterwards the importer is unmapped.
+ */
+static void check_revoke_during_copy(void (*trigger)(void),
+				     void (*undo)(void), int copy_after)
+{
+	struct in_flight *f;
+	uint32_t src, local;
+	uint8_t *local_map;
+	uint64_t before, after;
+	int status, fd;
+	pid_t pid;
+
+	f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	igt_assert(f != MAP_FAILED);
+	src = vs_export_import(&gpus, OFFSET, BIG, &fd);
+	in_flight_fd = fd;
+	igt_assert_eq(vrs_bo_create(gpus.b, BIG, &local), 0);
+	igt_assert_eq(vrs_bo_mmap(gpus.b, local, BIG, (void **)&local_map), 0);
+	vs_fill(gpus.vram + OFFSET, BIG, 77);
+	vs_set(local_map, 0, BIG);
+
+	pid = fork();
+	igt_assert(pid >= 0);
+	if (pid == 0) {
+		f->started = now_ns();
+		f->ret = vrs_copy(gpus.b, local, 0, src, 0, BIG);
+		f->done = now_ns();
+		_exit(0);
+	}
+	while (!f->started)
+		usleep(1000);
+	usleep(300 * 1000);	/* the copy is on the engine now */
+	before = now_ns();
+	trigger();
+	after = now_ns();
+	igt_assert_eq(waitpid(pid, &status, 0), pid);
+	igt_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	igt_assert_f(f->ret == 0, "copy in flight: %s\n", strerror(-f->ret));
+	igt_assert_eq(vs_check(local_map, BIG, 77), -1);
+	/* The revocation started during the copy and waited for its end */
+	igt_assert(before < f->done);
+	igt_assert(f->done <= after);
+	igt_assert(!info_of(src).mapped);
+	igt_assert_eq(vrs_copy(gpus.b, local, 0, src, 0, PAGE),
+		      copy_after ? 0 : -ENODEV);
+	if (undo)
+		undo();
+
+	munmap(local_map, BIG);
+	vrs_bo_close(gpus.b, local);
+	vrs_bo_close(gpus.b, src);
+	close(fd);
+	in_flight_fd = -1;
+	munmap(f, sizeof(*f));
+}
+
+static void reset_through_vfio(void)
+{
+	igt_assert_eq(vrs_device_reset(gpus.a), 0);
+}
+
+static void revoke_for_good(void)
+{
+	igt_assert_eq(vrs_dmabuf_revoke(gpus.a, in_flight_fd), 0);
+}
+
 static char *read_file(const char *path, char *buf, size_t len)
 {
 	ssize_t n;
@@ -396,6 +488,40 @@ igt_main
 		shared_close(&s);
 	}
 
+	igt_describe("A reset during a copy waits for the copy, which completes intact");
+	igt_subtest("reset-during-copy")
+		check_revoke_during_copy(reset_through_vfio, NULL, 1);
+
+	igt_describe("Memory decode turned off during a copy waits for it; later copies fail until it is on");
+	igt_subtest("decode-off-during-copy")
+		check_revoke_during_copy(decode_off, decode_on, 0);
+
+	igt_describe("A CPU touching a mapping when the BAR goes away gets SIGBUS, not a hang");
+	igt_subtest("decode-off-while-cpu-touching") {
+		volatile uint8_t *cpu;
+		struct shared s;
+		int status;
+		pid_t pid;
+
+		shared_open(&s);
+		cpu = mmap_dmabuf(s.fd, LEN);
+		pid = fork();
+		igt_assert(pid >= 0);
+		if (pid == 0) {
+			signal(SIGBUS, SIG_DFL);
+			for (;;)
+				cpu[PAGE] = cpu[0] + 1;
+		}
+		usleep(200 * 1000);
+		decode_off();
+		igt_assert_eq(waitpid(pid, &status, 0), pid);
+		igt_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
+		decode_on();
+		igt_assert_eq(touch_in_child(cpu), 0);
+		munmap((void *)cpu, LEN);
+		shared_close(&s);
+	}
+
 	igt_describe("One dma-buf revoked for good: gone, ENODEV, SIGBUS; resets no longer touch it; others unaffected");
 	igt_subtest("revoke-one-for-good") {
 		struct shared s, other;
@@ -430,6 +556,10 @@ igt_main
 		shared_close(&other);
 		shared_close(&s);
 	}
+
+	igt_describe("Revoking a dma-buf for good during a copy waits for the copy");
+	igt_subtest("revoke-during-copy")
+		check_revoke_during_copy(revoke_for_good, NULL, 0);
 
 	igt_describe("1024 dma-bufs with 3 importers each are revoked and restored together by one reset");
 	igt_subtest("many-dmabufs-reset") {
