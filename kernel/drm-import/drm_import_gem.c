@@ -19,8 +19,9 @@
 
 #include "../include/uapi/drm/drm_import.h"
 #include "drm_import_drv.h"
+#include "vramshare_compat.h"
 
-MODULE_IMPORT_NS(DMA_BUF);
+VRS_MODULE_IMPORT_DMA_BUF();
 
 /* Largest local object: keeps a single request from pinning all memory. */
 #define DIM_MAX_LOCAL_SIZE	SZ_4G
@@ -80,7 +81,7 @@ static void dim_move_notify(struct dma_buf_attachment *attach)
 
 static const struct dma_buf_attach_ops dim_importer_ops = {
 	.allow_peer2peer = true,
-	.move_notify = dim_move_notify,
+	.vrs_importer_invalidate = dim_move_notify,
 };
 
 /**

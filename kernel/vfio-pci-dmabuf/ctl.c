@@ -101,6 +101,7 @@ int vpd_feature_dma_buf_ctl(struct vpd_device *vpd, u32 flags,
 	struct vramshare_dma_buf_ctl ctl;
 	struct vpd_dmabuf *priv;
 	bool get = flags & VFIO_DEVICE_FEATURE_GET;
+	bool query;
 	int ret;
 
 	ret = vfio_check_feature(flags, argsz,
@@ -112,7 +113,8 @@ int vpd_feature_dma_buf_ctl(struct vpd_device *vpd, u32 flags,
 		return -EFAULT;
 	if (ctl.state || ctl.version || ctl.generation || ctl.reserved)
 		return -EINVAL;
-	if (get != (ctl.op == VRAMSHARE_DMA_BUF_CTL_QUERY))
+	query = ctl.op == VRAMSHARE_DMA_BUF_CTL_QUERY;
+	if (get != query)
 		return -EINVAL;
 
 	priv = vpd_dmabuf_get(vpd, ctl.dmabuf_fd);

@@ -20,9 +20,10 @@
 #include <linux/vfio.h>
 
 #include "../include/uapi/linux/vramshare_vfio.h"
+#include "vramshare_compat.h"
 #include "vfio_pci_dmabuf.h"
 
-MODULE_IMPORT_NS(DMA_BUF);
+VRS_MODULE_IMPORT_DMA_BUF();
 
 /* Bound on nr_ranges: keeps the kernel copy of the ranges small. */
 #define VPD_MAX_RANGES	4096
@@ -106,7 +107,7 @@ static void vpd_dmabuf_detach(struct dma_buf *dmabuf,
 static int vpd_dmabuf_pin(struct dma_buf_attachment *attach)
 {
 	if (IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) || !attach->importer_ops ||
-	    !attach->importer_ops->move_notify)
+	    !attach->importer_ops->vrs_importer_invalidate)
 		return -EOPNOTSUPP;
 	return 0;
 }
@@ -335,9 +336,9 @@ static void vpd_dmabuf_transition(struct vpd_dmabuf *priv, bool revoked,
 	priv->generation++;
 	if (revoked)
 		vpd_dmabuf_zap(priv);
-	dma_buf_move_notify(priv->dmabuf);
+	vrs_dma_buf_invalidate(priv->dmabuf);
 	if (priv->eventfd)
-		eventfd_signal(priv->eventfd, 1);
+		vrs_eventfd_signal(priv->eventfd);
 }
 
 /*

@@ -14,6 +14,8 @@
  *   echo vfio-pci-dmabuf > /sys/bus/pci/devices/BDF/driver_override
  *   echo BDF > /sys/bus/pci/drivers_probe
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/vfio.h>
@@ -209,9 +211,14 @@ static struct pci_driver vpd_driver = {
 	.err_handler		= &vpd_err_handlers,
 	.driver_managed_dma	= true,
 };
+
 static int __init vpd_init(void)
 {
 	int ret;
+
+#ifdef VRS_HAVE_UPSTREAM_VFIO_DMA_BUF
+	pr_info("this kernel's vfio-pci exports dma-bufs itself; vfio-pci-dmabuf adds revocation events, CPU mappings and per-buffer revoke\n");
+#endif
 
 	vpd_debugfs_init();
 	ret = pci_register_driver(&vpd_driver);

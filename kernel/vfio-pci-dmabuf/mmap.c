@@ -12,6 +12,7 @@
 #include <linux/pci.h>
 
 #include "vfio_pci_dmabuf.h"
+#include "vramshare_compat.h"
 
 static void vpd_vm_open(struct vm_area_struct *vma)
 {
@@ -32,6 +33,7 @@ static vm_fault_t vpd_vm_fault(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct vpd_dmabuf *priv = vma->vm_private_data;
 	struct dma_resv *resv = priv->dmabuf->resv;
+	u64 offset = (u64)vmf->pgoff << PAGE_SHIFT;
 	vm_fault_t ret;
 
 	/* Interrupted: let the signal be handled, the fault is retried. */
@@ -41,8 +43,7 @@ static vm_fault_t vpd_vm_fault(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 	else
 		ret = vmf_insert_pfn(vma, vmf->address,
-				     PHYS_PFN(vpd_dmabuf_phys(priv,
-						(u64)vmf->pgoff << PAGE_SHIFT)));
+				     PHYS_PFN(vpd_dmabuf_phys(priv, offset)));
 	dma_resv_unlock(resv);
 	return ret;
 }
@@ -75,7 +76,7 @@ int vpd_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	wc = priv->mmap_wc;
 	dma_resv_unlock(dmabuf->resv);
 
-	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vrs_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = wc ? pgprot_writecombine(vma->vm_page_prot) :
 				 pgprot_noncached(vma->vm_page_prot);
 	vma->vm_private_data = priv;

@@ -665,7 +665,7 @@ static const char *const kernel_report_markers[] = {
 	"suspicious RCU usage", "DEBUG_LOCKS_WARN_ON",
 	"blocked for more than", "list_add corruption",
 	"list_del corruption", "ODEBUG:", "DMA-API:", "refcount_t:",
-	"kernel BUG",
+	"kernel BUG", "DMAR: DRHD: handling fault", "DMAR: [DMA ",
 };
 
 /* Find the first log line holding any marker; its extent in *line, *len. */

@@ -50,6 +50,15 @@ void vs_open_importer(struct vs_gpus *g)
 	igt_assert_f(ret == 0, "opening %s: %s\n", g->b_node, strerror(-ret));
 }
 
+void vs_close_exporter(struct vs_gpus *g)
+{
+	if (g->vram)
+		vrs_device_unmap_bar(g->a, g->vram, g->vram_size);
+	g->vram = NULL;
+	vrs_device_close(g->a);
+	g->a = NULL;
+}
+
 void vs_close(struct vs_gpus *g)
 {
 	if (g->vram)
@@ -234,4 +243,31 @@ bool vs_kmsg_contains(const char *a, const char *b)
 	}
 	close(fd);
 	return found;
+}
+
+char *vs_read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
+	n = read(fd, buf, len - 1);
+	igt_assert(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+	return buf;
+}
+
+const char *vs_expected_route(const struct vs_gpus *g)
+{
+	const char *route = getenv("VRAMSHARE_EXPECT_ROUTE");
+
+	if (route)
+		return route;
+	return vs_share_switch(g) ? "bus-address" : "refused";
+}
+
+bool vs_p2p_possible(const struct vs_gpus *g)
+{
+	return strcmp(vs_expected_route(g), "refused") != 0;
 }

@@ -28,6 +28,8 @@ void vs_open_exporter(struct vs_gpus *g);
 /* Opens GPU B (skips when absent); VRAMSHARE_IMPORTER overrides the search. */
 void vs_open_importer(struct vs_gpus *g);
 void vs_close(struct vs_gpus *g);
+/* Unmaps and closes GPU A's vfio device only (its dma-bufs go for good). */
+void vs_close_exporter(struct vs_gpus *g);
 
 /* Raw VFIO_DEVICE_FEATURE_DMA_BUF: the fd, or -errno. */
 int vs_export_raw(int device_fd, uint32_t feature_flags, uint32_t region,
@@ -49,10 +51,21 @@ long vs_check(const volatile uint8_t *p, size_t len, uint32_t seed);
 void vs_set(volatile uint8_t *p, uint8_t value, size_t len);
 long vs_check_value(const volatile uint8_t *p, uint8_t value, size_t len);
 
+/* Reads a (small) text file, NUL-terminated; fails the test on error. */
+char *vs_read_text(const char *path, char *buf, size_t len);
+
 /* Does a kernel log line contain both @a and @b? */
 bool vs_kmsg_contains(const char *a, const char *b);
 
 /* Do A and B sit below a common PCI bridge (a switch)? */
 bool vs_share_switch(const struct vs_gpus *g);
+
+/*
+ * How B should reach A: "bus-address", "host-bridge" or "refused", as the
+ * rig topology states it (VRAMSHARE_EXPECT_ROUTE); without it, derived
+ * from the hierarchy: a common switch means bus addresses, none refusal.
+ */
+const char *vs_expected_route(const struct vs_gpus *g);
+bool vs_p2p_possible(const struct vs_gpus *g);
 
 #endif /* VRAMSHARE_IGT_HELPERS_H */

@@ -188,7 +188,7 @@ igt_main
 	igt_subtest("p2p-copy") {
 		struct path p;
 
-		igt_require(vs_share_switch(&gpus));
+		igt_require(vs_p2p_possible(&gpus));
 		path_open(&p);
 		round_trip(&p, 1);
 		igt_assert(info_of(p.src).mapped);
@@ -205,7 +205,7 @@ igt_main
 		struct path p;
 		unsigned int i;
 
-		igt_require(vs_share_switch(&gpus));
+		igt_require(vs_p2p_possible(&gpus));
 		path_open(&p);
 		vs_fill(gpus.vram + SRC_OFFSET, LEN, 7);
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -226,14 +226,31 @@ igt_main
 
 	igt_describe("VFIO_DEVICE_RESET of GPU A revokes GPU B's mapping, restores it, and copies work again");
 	igt_subtest("reset-revoke-restore") {
-		igt_require(vs_share_switch(&gpus));
+		igt_require(vs_p2p_possible(&gpus));
 		check_reset_cycle(reset_through_vfio, 11);
 	}
 
 	igt_describe("A sysfs reset of GPU A revokes and restores GPU B's mapping");
 	igt_subtest("sysfs-reset-revoke-restore") {
-		igt_require(vs_share_switch(&gpus));
+		igt_require(vs_p2p_possible(&gpus));
 		check_reset_cycle(reset_through_sysfs, 21);
+	}
+
+	igt_describe("GPU B reaches GPU A by the route the topology implies (VRAMSHARE_EXPECT_ROUTE)");
+	igt_subtest("p2p-route") {
+		const char *want = vs_expected_route(&gpus);
+		char path[128], text[8192], line[128];
+		struct path p;
+
+		igt_require(vs_p2p_possible(&gpus));
+		path_open(&p);
+		copy_ok(p.local, 0, p.src, 0, 1);
+		snprintf(path, sizeof(path), "/sys/kernel/debug/vfio_pci_dmabuf/%s",
+			 gpus.a_address);
+		vs_read_text(path, text, sizeof(text));
+		snprintf(line, sizeof(line), "route %s mapped", want);
+		igt_assert_f(strstr(text, line), "no \"%s\" in:\n%s", line, text);
+		path_close(&p);
 	}
 
 	igt_describe("Malformed copy requests are refused before the engine runs");
@@ -274,13 +291,10 @@ igt_main
 		struct vrs_bo_info info;
 		struct path p;
 
-		igt_require(vs_share_switch(&gpus));
+		igt_require(vs_p2p_possible(&gpus));
 		path_open(&p);
 		round_trip(&p, 31);
-		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
-		gpus.vram = NULL;
-		vrs_device_close(gpus.a);
-		gpus.a = NULL;
+		vs_close_exporter(&gpus);
 
 		info = info_of(p.src);
 		igt_assert(!info.mapped);
@@ -347,12 +361,14 @@ igt_main
 		uint32_t handle;
 		int fd;
 
-		igt_require(!vs_share_switch(&gpus));
+		igt_require(!vs_p2p_possible(&gpus));
 		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
 		igt_assert_eq(vrs_import(gpus.b, fd, &handle), -EOPNOTSUPP);
 		close(fd);
 		/* One log line says why and what to change */
-		igt_assert(vs_kmsg_contains("refusing importer", "put both devices below one switch"));
+		igt_assert(vs_kmsg_contains("refusing importer",
+					    getenv("VRAMSHARE_EXPECT_REFUSAL") ?:
+					    "whitelisted for P2P"));
 	}
 
 	igt_fixture

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -234,14 +235,16 @@ static int access_device(const char *address)
 }
 
 #define BIG	(8 * PAGE)	/* ~16 edu transfer pairs: a copy of seconds */
+#define GRACE_NS	1000000000ull
 
 /* The dma-buf of the copy in flight, for triggers that act on it. */
 static int in_flight_fd = -1;
 
-/* Timestamps shared with a child, in ns of CLOCK_MONOTONIC. */
+/* A copy run by a thread, and when it started and ended (CLOCK_MONOTONIC ns). */
 struct in_flight {
+	uint32_t src, dst;
 	volatile uint64_t started, done;
-	volatile int ret;
+	int ret;
 };
 
 static uint64_t now_ns(void)
@@ -253,65 +256,72 @@ static uint64_t now_ns(void)
 }
 
 /*
- * Starts a copy of BIG bytes in a child and returns once it is running;
- * the revocation @trigger then happens while the engine works. The
- * revocation must wait for the copy, which completes with every byte
- * right; afterwards the importer is unmapped.
+ * A thread, not a child process: a child would hold its own references to
+ * the vfio files, and closing the device in the test would not close it.
+ */
+static void *copy_thread(void *arg)
+{
+	struct in_flight *f = arg;
+
+	f->started = now_ns();
+	f->ret = vrs_copy(gpus.b, f->dst, 0, f->src, 0, BIG);
+	f->done = now_ns();
+	return NULL;
+}
+
+/*
+ * Starts a copy of BIG bytes and returns once it is running; the
+ * revocation @trigger then happens while the engine works. The revocation
+ * must wait for the copy, which completes with every byte right;
+ * afterwards the importer is unmapped.
  */
 static void check_revoke_during_copy(void (*trigger)(void),
 				     void (*undo)(void), int copy_after)
 {
-	struct in_flight *f;
-	uint32_t src, local;
+	struct in_flight f = { 0 };
 	uint8_t *local_map;
 	uint64_t before, after;
-	int status, fd;
-	pid_t pid;
+	pthread_t thread;
+	int fd;
 
-	f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	igt_assert(f != MAP_FAILED);
-	src = vs_export_import(&gpus, OFFSET, BIG, &fd);
+	f.src = vs_export_import(&gpus, OFFSET, BIG, &fd);
 	in_flight_fd = fd;
-	igt_assert_eq(vrs_bo_create(gpus.b, BIG, &local), 0);
-	igt_assert_eq(vrs_bo_mmap(gpus.b, local, BIG, (void **)&local_map), 0);
+	igt_assert_eq(vrs_bo_create(gpus.b, BIG, &f.dst), 0);
+	igt_assert_eq(vrs_bo_mmap(gpus.b, f.dst, BIG, (void **)&local_map), 0);
 	vs_fill(gpus.vram + OFFSET, BIG, 77);
 	vs_set(local_map, 0, BIG);
 
-	pid = fork();
-	igt_assert(pid >= 0);
-	if (pid == 0) {
-		f->started = now_ns();
-		f->ret = vrs_copy(gpus.b, local, 0, src, 0, BIG);
-		f->done = now_ns();
-		_exit(0);
-	}
-	while (!f->started)
+	igt_assert_eq(pthread_create(&thread, NULL, copy_thread, &f), 0);
+	while (!f.started)
 		usleep(1000);
 	usleep(300 * 1000);	/* the copy is on the engine now */
 	before = now_ns();
 	trigger();
 	after = now_ns();
-	igt_assert_eq(waitpid(pid, &status, 0), pid);
-	igt_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	igt_assert_eq(pthread_join(thread, NULL), 0);
 
-	igt_assert_f(f->ret == 0, "copy in flight: %s\n", strerror(-f->ret));
+	igt_assert_f(f.ret == 0, "copy in flight: %s\n", strerror(-f.ret));
 	igt_assert_eq(vs_check(local_map, BIG, 77), -1);
-	/* The revocation started during the copy and waited for its end */
-	igt_assert(before < f->done);
-	igt_assert(f->done <= after);
-	igt_assert(!info_of(src).mapped);
-	igt_assert_eq(vrs_copy(gpus.b, local, 0, src, 0, PAGE),
+	/*
+	 * The revocation started during the copy and waited for its end. The
+	 * copy's end is stamped once its ioctl has returned, so it may trail
+	 * the revocation's by a scheduling delay; a revocation that did not
+	 * wait would have returned seconds earlier.
+	 */
+	igt_assert(f.done - f.started > 2 * GRACE_NS);
+	igt_assert(before < f.done);
+	igt_assert(f.done <= after + GRACE_NS);
+	igt_assert(!info_of(f.src).mapped);
+	igt_assert_eq(vrs_copy(gpus.b, f.dst, 0, f.src, 0, PAGE),
 		      copy_after ? 0 : -ENODEV);
 	if (undo)
 		undo();
 
 	munmap(local_map, BIG);
-	vrs_bo_close(gpus.b, local);
-	vrs_bo_close(gpus.b, src);
+	vrs_bo_close(gpus.b, f.dst);
+	vrs_bo_close(gpus.b, f.src);
 	close(fd);
 	in_flight_fd = -1;
-	munmap(f, sizeof(*f));
 }
 
 static void reset_through_vfio(void)
@@ -319,22 +329,32 @@ static void reset_through_vfio(void)
 	igt_assert_eq(vrs_device_reset(gpus.a), 0);
 }
 
+static void reset_through_sysfs(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", gpus.a_address);
+	write_sysfs(dir, "reset", "1");
+}
+
+static void hot_reset(void)
+{
+	igt_assert_eq(vrs_device_hot_reset(gpus.a), 0);
+}
+
+static void close_exporter(void)
+{
+	vs_close_exporter(&gpus);
+}
+
+static void reopen_exporter(void)
+{
+	vs_open_exporter(&gpus);
+}
+
 static void revoke_for_good(void)
 {
 	igt_assert_eq(vrs_dmabuf_revoke(gpus.a, in_flight_fd), 0);
-}
-
-static char *read_file(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
-	n = read(fd, buf, len - 1);
-	igt_assert(n >= 0);
-	buf[n] = '\0';
-	close(fd);
-	return buf;
 }
 
 igt_main
@@ -342,7 +362,7 @@ igt_main
 	igt_fixture {
 		vs_open_exporter(&gpus);
 		vs_open_importer(&gpus);
-		igt_require(vs_share_switch(&gpus));
+		igt_require(vs_p2p_possible(&gpus));
 	}
 
 	igt_describe("The extension is discoverable: PROBE, and QUERY reports version 1 and a live dma-buf");
@@ -492,6 +512,22 @@ igt_main
 	igt_subtest("reset-during-copy")
 		check_revoke_during_copy(reset_through_vfio, NULL, 1);
 
+	igt_describe("A sysfs reset during a copy waits for the copy");
+	igt_subtest("sysfs-reset-during-copy")
+		check_revoke_during_copy(reset_through_sysfs, NULL, 1);
+
+	igt_describe("A bus hot reset during a copy waits for the copy");
+	igt_subtest("hot-reset-during-copy")
+		check_revoke_during_copy(hot_reset, NULL, 1);
+
+	igt_describe("Low-power entry during a copy waits for it; later copies fail until exit");
+	igt_subtest("low-power-during-copy")
+		check_revoke_during_copy(low_power_entry, low_power_exit, 0);
+
+	igt_describe("Closing the device during a copy waits for it; the dma-buf is gone after");
+	igt_subtest("close-during-copy")
+		check_revoke_during_copy(close_exporter, reopen_exporter, 0);
+
 	igt_describe("Memory decode turned off during a copy waits for it; later copies fail until it is on");
 	igt_subtest("decode-off-during-copy")
 		check_revoke_during_copy(decode_off, decode_on, 0);
@@ -604,14 +640,15 @@ igt_main
 		igt_assert_eq(fstat(s.fd, &st), 0);
 		snprintf(path, sizeof(path),
 			 "/sys/kernel/debug/vfio_pci_dmabuf/%s", gpus.a_address);
-		read_file(path, text, sizeof(text));
+		vs_read_text(path, text, sizeof(text));
 		snprintf(want, sizeof(want), "dma-buf %lu size %llu bar 0 state live",
 			 (unsigned long)st.st_ino, LEN);
 		igt_assert_f(strstr(text, want), "no \"%s\" in:\n%s", want, text);
 		snprintf(want, sizeof(want), "range %#llx+%#llx", OFFSET, LEN);
 		igt_assert_f(strstr(text, want), "no \"%s\" in:\n%s", want, text);
-		igt_assert_f(strstr(text, "route bus-address mapped"),
-			     "importer not listed as mapped:\n%s", text);
+		snprintf(want, sizeof(want), "route %s mapped",
+			 vs_expected_route(&gpus));
+		igt_assert_f(strstr(text, want), "no \"%s\" in:\n%s", want, text);
 		shared_close(&s);
 	}
 
@@ -620,10 +657,7 @@ igt_main
 		struct shared s;
 
 		shared_open(&s);
-		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
-		gpus.vram = NULL;
-		vrs_device_close(gpus.a);
-		gpus.a = NULL;
+		vs_close_exporter(&gpus);
 		/* Only the dma-buf pins the module now */
 		igt_assert_eq(syscall(SYS_delete_module, "vfio_pci_dmabuf",
 				      O_NONBLOCK), -1);
@@ -640,10 +674,7 @@ igt_main
 		shared_open(&s);
 		copy_and_check(&s, 13);
 		cpu = mmap_dmabuf(s.fd, LEN);
-		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
-		gpus.vram = NULL;
-		vrs_device_close(gpus.a);
-		gpus.a = NULL;
+		vs_close_exporter(&gpus);
 
 		igt_assert_eq(touch_in_child(cpu), SIGBUS);
 		igt_assert(!info_of(s.handle).mapped);
@@ -661,10 +692,7 @@ igt_main
 
 		shared_open(&s);
 		copy_and_check(&s, 14);
-		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
-		gpus.vram = NULL;
-		vrs_device_close(gpus.a);
-		gpus.a = NULL;
+		vs_close_exporter(&gpus);
 
 		fd = open("/sys/bus/pci/drivers/vfio-pci-dmabuf/unbind", O_WRONLY);
 		igt_assert(fd >= 0);
@@ -699,10 +727,7 @@ igt_main
 		copy_and_check(&s, 18);
 		cpu = mmap_dmabuf(s.fd, LEN);
 		/* vfio waits for its users before a removal completes */
-		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
-		gpus.vram = NULL;
-		vrs_device_close(gpus.a);
-		gpus.a = NULL;
+		vs_close_exporter(&gpus);
 
 		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", gpus.a_address);
 		write_sysfs(dir, "remove", "1");

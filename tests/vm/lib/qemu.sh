@@ -3,7 +3,9 @@
 # host's (read-only 9p, overlaid with tmpfs in the guest), with the
 # topology's devices, running one command and powering off.
 
-# topology_load NAME: sets TOPO_DEVICES (array), TOPO_CMDLINE, TOPO_BIND.
+# topology_load NAME: sets TOPO_DEVICES (array), TOPO_CMDLINE, TOPO_BIND,
+# TOPO_CPU, TOPO_ENV (VAR=VALUE words exported to the guest's command),
+# TOPO_KERNEL (rig or debian).
 topology_load() {
 	local name=$1 file key value
 	file="$RIG_DIR/topologies/$name.topo"
@@ -11,6 +13,9 @@ topology_load() {
 	TOPO_DEVICES=()
 	TOPO_CMDLINE=""
 	TOPO_BIND=""
+	TOPO_CPU=max
+	TOPO_ENV=""
+	TOPO_KERNEL=rig
 	while IFS= read -r line || [ -n "$line" ]; do
 		case "$line" in '' | '#'*) continue ;; esac
 		key=${line%%:*}
@@ -21,6 +26,9 @@ topology_load() {
 		device) TOPO_DEVICES+=(-device "$value") ;;
 		cmdline) TOPO_CMDLINE="$TOPO_CMDLINE $value" ;;
 		bind) TOPO_BIND="$TOPO_BIND ${value% *}=${value#* }" ;;
+		cpu) TOPO_CPU=$value ;;
+		env) TOPO_ENV="$TOPO_ENV $value" ;;
+		kernel) TOPO_KERNEL=$value ;;
 		*) die "$file: unknown key '$key'" ;;
 		esac
 	done <"$file"
@@ -41,10 +49,11 @@ topology_names() {
 
 # Kernel log lines that fail a run: real reports, not the expected
 # noiommu taint warnings.
-RIG_SPLAT_RE='WARNING: CPU:|BUG:|KASAN:|UBSAN:|Oops|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|list_add corruption|list_del corruption|ODEBUG:|refcount_t:|kernel BUG'
+RIG_SPLAT_RE='WARNING: CPU:|BUG:|KASAN:|UBSAN:|Oops|general protection fault|Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|list_add corruption|list_del corruption|ODEBUG:|refcount_t:|kernel BUG|DMAR: DRHD: handling fault|DMAR: \[DMA '
 
-# Allowed taints: U (vfio noiommu, 64) and O (out-of-tree modules, 4096).
-RIG_TAINT_ALLOWED=$((64 | 4096))
+# Allowed taints: U (vfio noiommu, 64), O (out-of-tree modules, 4096) and
+# E (unsigned modules on Debian's signing kernel, 8192).
+RIG_TAINT_ALLOWED=$((64 | 4096 | 8192))
 
 # vm_qemu TIMEOUT INTERACTIVE LOG QEMU-COMMAND...: QEMU under a time
 # limit; only an interactive guest gets the terminal, others log to LOG.
@@ -58,15 +67,18 @@ vm_qemu() {
 	fi
 }
 
-# vm_run RUNDIR TIMEOUT INTERACTIVE: boots the rig for the prepared RUNDIR.
+# vm_run RUNDIR TIMEOUT INTERACTIVE: boots the rig for the prepared RUNDIR
+# on RIG_KERNEL_IMAGE (and RIG_INITRD when set).
 # Returns the command's status; 124 on timeout, 125 if setup failed,
 # 126 if the guest did not boot or died.
 vm_run() {
-	local run=$1 timeout=$2 interactive=$3 kernel=$4 status qemu_pid tail_pid
-	local -a serial qemu
+	local run=$1 timeout=$2 interactive=$3 status qemu_pid tail_pid
+	local -a serial qemu initrd=()
 	local append="console=ttyS0 panic=-1 root=/dev/root rootfstype=9p"
 	append="$append rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=262144 ro"
-	append="$append init=$RIG_DIR/guest-init rig_run=$run$TOPO_CMDLINE"
+	append="$append init=$RIG_DIR/guest-init rig_init=$RIG_DIR/guest-init"
+	append="$append rig_run=$run$TOPO_CMDLINE"
+	[ -n "$RIG_INITRD" ] && initrd=(-initrd "$RIG_INITRD")
 	if [ "$interactive" = 1 ]; then
 		# The guest's console is this terminal; keep a copy of it.
 		serial=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$run/console.log"
@@ -78,10 +90,10 @@ vm_run() {
 	# la57=off: with 5-level paging, 6.1's KASAN can report a wild access
 	# when an interrupt lands while identify_cpu() briefly clears the CPU's
 	# feature bits during boot (a core kernel race, not ours).
-	qemu=(qemu-system-x86_64 -M q35 -cpu max,la57=off -smp 2 -m 2G \
+	qemu=(qemu-system-x86_64 -M q35 -cpu "$TOPO_CPU,la57=off" -smp 2 -m 2G \
 		-accel tcg,thread=multi -nodefaults -no-reboot -display none \
 		"${serial[@]}" -monitor "unix:$run/monitor.sock,server,nowait" \
-		-kernel "$kernel/arch/x86/boot/bzImage" -append "$append" \
+		-kernel "$RIG_KERNEL_IMAGE" "${initrd[@]}" -append "$append" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 		-fsdev "local,id=share,path=$run,security_model=none" \
@@ -134,7 +146,7 @@ vm_check_log() {
 	fi
 	taint=$(cat "$run/tainted" 2>/dev/null || echo 0)
 	if [ $((taint & ~RIG_TAINT_ALLOWED)) != 0 ]; then
-		echo "rig: guest kernel tainted ($taint) beyond the expected U/O flags" >&2
+		echo "rig: guest kernel tainted ($taint) beyond the expected U/O/E flags" >&2
 		bad=1
 	fi
 	return $bad

@@ -7,6 +7,7 @@ RIG_PACKAGES="qemu-system-x86 busybox-static linux-source-6.1 build-essential
 bc bison flex libelf-dev libssl-dev cpio kmod xz-utils sparse cmake pkg-config
 libdrm-dev intel-gpu-tools libcmocka-dev python3"
 
+# deps_ensure: installs what of $RIG_PACKAGES is missing.
 deps_ensure() {
 	local missing="" pkg
 	for pkg in $RIG_PACKAGES; do
@@ -32,20 +33,21 @@ userspace_build() {
 		die "userspace build failed, see $RIG_CACHE/userspace-build.log"
 }
 
-# Builds kernel/ against the rig kernel with W=1 and sparse; a warning
-# fails the build. Prints the directory holding the .ko files.
+# modules_ensure NAME MAKE-ARGS...: builds kernel/ against a kernel
+# (MAKE-ARGS select it: -C SRC O=OUT, or -C HEADERS) with W=1 and sparse;
+# a warning fails the build. Prints the directory holding the .ko files.
 modules_ensure() {
-	local kout=$1 src key dir log
-	src=$(readlink -f "$kout/source")
+	local name=$1 key dir log
+	shift
 	key=$( (cd "$TOP_DIR" && find kernel -type f \( -name '*.[ch]' -o -name Kbuild \) \
-		-print0 | sort -z | xargs -0 sha256sum; echo "$kout") | sha256sum | cut -c1-16)
+		-print0 | sort -z | xargs -0 sha256sum; echo "$name $*") | sha256sum | cut -c1-16)
 	dir=$RIG_CACHE/modules-$key
 	if [ ! -f "$dir/.rig-complete" ]; then
 		rm -rf "$dir"
 		mkdir -p "$dir"
 		cp -a "$TOP_DIR/kernel/." "$dir/"
 		log=$RIG_CACHE/modules-$key.log
-		make -C "$src" O="$kout" M="$dir" W=1 C=1 modules >"$log" 2>&1 ||
+		make "$@" M="$dir" W=1 C=1 modules >"$log" 2>&1 ||
 			die "module build failed, see $log"
 		if grep -E "warning:|error:" "$log" >"$dir/warnings"; then
 			die "module build has warnings (W=1, sparse): $(head -n 1 "$dir/warnings")"
@@ -55,11 +57,27 @@ modules_ensure() {
 	echo "$dir"
 }
 
-# setup_all: sets RIG_KERNEL and RIG_MODULE_DIR.
+# setup_all: builds what every rig run needs; sets RIG_KERNEL (the rig
+# kernel's build directory) and RIG_RIG_MODULE_DIR.
 setup_all() {
 	mkdir -p "$RIG_CACHE"
 	deps_ensure
 	userspace_build
 	RIG_KERNEL=$(kernel_ensure) || exit 1
-	RIG_MODULE_DIR=$(modules_ensure "$RIG_KERNEL") || exit 1
+	RIG_RIG_MODULE_DIR=$(modules_ensure rig -C "$(readlink -f "$RIG_KERNEL/source")" \
+		O="$RIG_KERNEL") || exit 1
+}
+
+# kernel_select: the kernel of the loaded topology; sets RIG_KERNEL_IMAGE,
+# RIG_INITRD (may be empty) and RIG_MODULE_DIR.
+kernel_select() {
+	case "$TOPO_KERNEL" in
+	rig)
+		RIG_KERNEL_IMAGE=$RIG_KERNEL/arch/x86/boot/bzImage
+		RIG_INITRD=
+		RIG_MODULE_DIR=$RIG_RIG_MODULE_DIR
+		;;
+	debian) stock_ensure ;;
+	*) die "topology $OPT_TOPOLOGY: unknown kernel '$TOPO_KERNEL'" ;;
+	esac
 }

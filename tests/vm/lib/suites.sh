@@ -54,6 +54,12 @@ suites_run_all() {
 	suite_host
 	suite_vm vm-default default --exclude '*unreachable*'
 	suite_vm vm-unreachable unreachable --include '*unreachable*'
+	# With an IOMMU: passthrough below the switch, and a translated
+	# importer reached through the host bridge. No NVMe there.
+	suite_vm vm-iommu-pt iommu-pt --exclude '*unreachable*' --exclude 'nvme-*'
+	suite_vm vm-iommu-translated iommu-translated --exclude '*unreachable*' --exclude 'nvme-*'
+	# Debian's stock kernel: no PCI_P2PDMA, no DMABUF_MOVE_NOTIFY.
+	suite_vm vm-debian-stock debian-stock --exclude '*unreachable*' --exclude 'nvme-*'
 	echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
 	[ "$TOTAL_FAILED" = 0 ]
 }

@@ -96,18 +96,9 @@ int vrs_dmabuf_set_write_combine(struct vrs_device *dev, int dmabuf_fd,
 
 int vrs_dmabuf_ctl_supported(struct vrs_device *dev)
 {
-	struct vfio_device_feature feature = {
-		.argsz = sizeof(feature),
-		.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
-			 VFIO_DEVICE_FEATURE_SET |
-			 VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL,
-	};
-
-	if (!dev)
-		return -EINVAL;
-	if (ioctl(dev->device_fd, VFIO_DEVICE_FEATURE, &feature) == 0)
-		return 1;
-	return errno == ENOTTY || errno == EINVAL ? 0 : vrs_errno();
+	return vrs_feature_probe(dev, VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_SET |
+				 VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL);
 }
 
 /* The PCI command register, through vfio's config region. */

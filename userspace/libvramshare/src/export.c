@@ -56,10 +56,15 @@ int vrs_export(struct vrs_device *dev, unsigned int bar,
 
 int vrs_export_supported(struct vrs_device *dev)
 {
+	return vrs_feature_probe(dev, VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_DMA_BUF);
+}
+
+int vrs_feature_probe(struct vrs_device *dev, uint32_t feature_flags)
+{
 	struct vfio_device_feature feature = {
 		.argsz = sizeof(feature),
-		.flags = VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET |
-			 VFIO_DEVICE_FEATURE_DMA_BUF,
+		.flags = VFIO_DEVICE_FEATURE_PROBE | feature_flags,
 	};
 
 	if (!dev)

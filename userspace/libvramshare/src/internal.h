@@ -22,6 +22,9 @@ struct vrs_importer {
 /* -errno of the last failed call, never 0 */
 int vrs_errno(void);
 
+/* VFIO_DEVICE_FEATURE_PROBE: 1 supported, 0 not, -errno on failure. */
+int vrs_feature_probe(struct vrs_device *dev, uint32_t feature_flags);
+
 /* Is @fd a drm-import device? 1 yes, 0 no, -errno on failure. */
 int vrs_is_importer_fd(int fd);
 

@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Compile-time probes of kernel interfaces that moved between releases,
+# done the way out-of-tree modules do: by looking at the headers of the
+# kernel being built against. Each found interface defines a VRS_HAVE_*
+# macro that kernel/include/vramshare_compat.h turns into one spelling.
+vrs_probe = $(shell grep -qsE '$(2)' $(srctree)/$(1) && echo -DVRS_HAVE_$(3))
+
+ccflags-y += $(call vrs_probe,include/linux/dma-buf.h,dma_buf_invalidate_mappings,DMA_BUF_INVALIDATE_MAPPINGS)
+ccflags-y += $(call vrs_probe,include/linux/module.h,MODULE_INFO\(import_ns$(comma) ns\),MODULE_IMPORT_NS_STRING)
+ccflags-y += $(call vrs_probe,include/linux/mm.h,void vm_flags_set,VM_FLAGS_SET)
+ccflags-y += $(call vrs_probe,include/linux/eventfd.h,void eventfd_signal\(struct eventfd_ctx \*ctx\),EVENTFD_SIGNAL_NO_COUNT)
+ccflags-y += $(call vrs_probe,include/uapi/linux/vfio.h,define VFIO_DEVICE_FEATURE_DMA_BUF,UPSTREAM_VFIO_DMA_BUF)
+ccflags-y += -I$(src)/../include

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One spelling for kernel interfaces that moved between the releases
+ * vramshare builds on (6.1 up to 7.1); the VRS_HAVE_* macros come from the
+ * header probes in kernel/compat.mk.
+ */
+#ifndef VRAMSHARE_COMPAT_H
+#define VRAMSHARE_COMPAT_H
+
+#include <linux/dma-buf.h>
+#include <linux/eventfd.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+
+/* 7.1 renamed move_notify to invalidate_mappings. */
+#ifdef VRS_HAVE_DMA_BUF_INVALIDATE_MAPPINGS
+#define vrs_dma_buf_invalidate(dmabuf)	dma_buf_invalidate_mappings(dmabuf)
+#define vrs_importer_invalidate		invalidate_mappings
+#else
+#define vrs_dma_buf_invalidate(dmabuf)	dma_buf_move_notify(dmabuf)
+#define vrs_importer_invalidate		move_notify
+#endif
+
+/* 6.13 made the namespace a string. */
+#ifdef VRS_HAVE_MODULE_IMPORT_NS_STRING
+#define VRS_MODULE_IMPORT_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
+#else
+#define VRS_MODULE_IMPORT_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#endif
+
+/* 6.3 made vm_flags read-only outside the helpers. */
+static inline void vrs_vm_flags_set(struct vm_area_struct *vma,
+				    unsigned long flags)
+{
+#ifdef VRS_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/* 6.8 dropped eventfd_signal()'s count. */
+static inline void vrs_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#ifdef VRS_HAVE_EVENTFD_SIGNAL_NO_COUNT
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+#endif /* VRAMSHARE_COMPAT_H */

@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+# Debian's stock kernel (linux-image-amd64) as a rig kernel: the topology
+# says "kernel: debian". Its 9p, virtio and overlay are modules, so it
+# boots with a small initramfs the rig makes; the project's modules are
+# built against linux-headers-amd64.
+
+# The modules the initramfs loads, in an order that satisfies their deps.
+STOCK_INITRAMFS_MODULES="virtio_pci 9pnet_virtio 9p overlay"
+
+stock_version() {
+	dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
+		sed -n 's/.*linux-image-\([0-9][^ ,]*\).*/\1/p'
+}
+
+stock_packages() {
+	local pkg missing=""
+	for pkg in linux-image-amd64 linux-headers-amd64; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $pkg"
+	done
+	[ -z "$missing" ] && return 0
+	RIG_PACKAGES=$missing deps_ensure
+}
+
+# stock_initramfs VERSION: prints the path of the (cached) initramfs.
+stock_initramfs() {
+	local ver=$1 key out tmp module ko
+	key=$( (echo "$ver $STOCK_INITRAMFS_MODULES"; cat "$RIG_DIR/initramfs-init" \
+		"$RIG_DIR/lib/stock.sh") | sha256sum | cut -c1-16)
+	out=$RIG_CACHE/initramfs-$ver-$key.cpio.gz
+	if [ ! -f "$out" ]; then
+		tmp=$(mktemp -d)
+		mkdir -p "$tmp/bin" "$tmp/modules" "$tmp/proc" "$tmp/dev"
+		cp /bin/busybox "$tmp/bin/busybox"
+		cp "$RIG_DIR/initramfs-init" "$tmp/init"
+		for module in $STOCK_INITRAMFS_MODULES; do
+			modprobe --show-depends -S "$ver" "$module" |
+				sed -n 's/^insmod \([^ ]*\).*/\1/p'
+		done | awk '!seen[$0]++' | while read -r ko; do
+			cp "$ko" "$tmp/modules/"
+			basename "$ko" >>"$tmp/modules.order"
+		done
+		(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -9) >"$out.tmp" &&
+			mv "$out.tmp" "$out"
+		rm -rf "$tmp"
+	fi
+	echo "$out"
+}
+
+# stock_ensure: sets RIG_KERNEL_IMAGE, RIG_INITRD and RIG_MODULE_DIR.
+stock_ensure() {
+	local ver
+	stock_packages
+	ver=$(stock_version)
+	[ -n "$ver" ] && [ -f "/boot/vmlinuz-$ver" ] ||
+		die "Debian's stock kernel is not installed (linux-image-amd64)"
+	RIG_KERNEL_IMAGE=/boot/vmlinuz-$ver
+	RIG_INITRD=$(stock_initramfs "$ver")
+	RIG_MODULE_DIR=$(modules_ensure "stock-$ver" -C "/lib/modules/$ver/build") || exit 1
+}
