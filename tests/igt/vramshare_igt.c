@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <xf86drm.h>
 #include <linux/vfio.h>
 #include <linux/vramshare_vfio.h>
 
@@ -270,4 +271,28 @@ const char *vs_expected_route(const struct vs_gpus *g)
 bool vs_p2p_possible(const struct vs_gpus *g)
 {
 	return strcmp(vs_expected_route(g), "refused") != 0;
+}
+
+int vs_open_drm_driver(const char *name)
+{
+	char path[64];
+	int minor;
+
+	for (minor = 128; minor < 192; minor++) {
+		drmVersionPtr version;
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		version = drmGetVersion(fd);
+		if (version && !strcmp(version->name, name)) {
+			drmFreeVersion(version);
+			return fd;
+		}
+		drmFreeVersion(version);
+		close(fd);
+	}
+	return -ENODEV;
 }

@@ -51,6 +51,9 @@ long vs_check(const volatile uint8_t *p, size_t len, uint32_t seed);
 void vs_set(volatile uint8_t *p, uint8_t value, size_t len);
 long vs_check_value(const volatile uint8_t *p, uint8_t value, size_t len);
 
+/* Opens the first render node of DRM driver @name; -errno if none. */
+int vs_open_drm_driver(const char *name);
+
 /* Reads a (small) text file, NUL-terminated; fails the test on error. */
 char *vs_read_text(const char *path, char *buf, size_t len);
 

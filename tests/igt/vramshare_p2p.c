@@ -5,6 +5,7 @@
  * restored; and the refusal when GPU B cannot reach GPU A.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -251,6 +252,25 @@ igt_main
 		snprintf(line, sizeof(line), "route %s mapped", want);
 		igt_assert_f(strstr(text, line), "no \"%s\" in:\n%s", line, text);
 		path_close(&p);
+	}
+
+	igt_describe("A static importer (vgem: no move_notify, no peer-to-peer) is refused");
+	igt_subtest("import-static-refused") {
+		struct vrs_range r = { SRC_OFFSET, LEN };
+		uint32_t handle;
+		int vgem, fd;
+
+		vgem = vs_open_drm_driver("vgem");
+		if (vgem < 0) {	/* vgem is a module on distribution kernels */
+			igt_assert_eq(system("modprobe vgem"), 0);
+			vgem = vs_open_drm_driver("vgem");
+		}
+		igt_assert_f(vgem >= 0, "no vgem render node\n");
+		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+		igt_assert_eq(drmPrimeFDToHandle(vgem, fd, &handle), -1);
+		igt_assert_eq(errno, EOPNOTSUPP);
+		close(fd);
+		close(vgem);
 	}
 
 	igt_describe("Malformed copy requests are refused before the engine runs");
