@@ -10,6 +10,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_prime.h>
 #include <linux/module.h>
 
@@ -55,6 +56,7 @@ static const struct drm_driver dim_driver = {
 	.prime_fd_to_handle	= drm_gem_prime_fd_to_handle,
 	.gem_prime_import	= dim_gem_prime_import,
 	.gem_prime_mmap		= drm_gem_prime_mmap,
+	.debugfs_init		= dim_debugfs_init,
 	.name			= "drm_import",
 	.desc			= "vramshare peer-to-peer importer",
 	.date			= "20261122",
@@ -82,6 +84,10 @@ int dim_device_register(struct dim_engine *engine)
 		return PTR_ERR(dim);
 	dim->engine = engine;
 	engine->drm = dim;
+	INIT_LIST_HEAD(&dim->imports);
+	ret = drmm_mutex_init(&dim->drm, &dim->imports_lock);
+	if (ret)
+		return ret;
 
 	ret = drm_dev_register(&dim->drm, 0);
 	if (ret)

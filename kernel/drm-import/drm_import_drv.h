@@ -15,13 +15,33 @@ struct drm_file;
 struct sg_table;
 
 /**
+ * struct dim_stats - job counters, for debugfs
+ * @completed: copies the engine finished
+ * @refused: copies refused because an imported object was revoked
+ * @failed: copies the engine failed (timeout, stopped engine)
+ * @bytes: bytes copied
+ */
+struct dim_stats {
+	atomic64_t completed;
+	atomic64_t refused;
+	atomic64_t failed;
+	atomic64_t bytes;
+};
+
+/**
  * struct dim_device - one drm-import DRM device, on top of one engine
  * @drm: the DRM device
  * @engine: the engine jobs run on
+ * @imports_lock: guards @imports
+ * @imports: every imported object of the device (dim_import_bo.link)
+ * @stats: job counters
  */
 struct dim_device {
 	struct drm_device drm;
 	struct dim_engine *engine;
+	struct mutex imports_lock;	/* guards imports */
+	struct list_head imports;
+	struct dim_stats stats;
 };
 
 static inline struct dim_device *to_dim(struct drm_device *drm)
@@ -37,12 +57,14 @@ static inline struct dim_device *to_dim(struct drm_device *drm)
  *       before first use)
  * @invalidations: move_notify calls received
  * @maps: successful mappings made
+ * @link: entry in dim_device.imports, under its imports_lock
  */
 struct dim_import_bo {
 	struct drm_gem_object base;
 	struct sg_table *sgt;
 	u64 invalidations;
 	u64 maps;
+	struct list_head link;
 };
 
 /* drm_import_gem.c */
@@ -57,6 +79,9 @@ int dim_ioctl_bo_mmap_offset(struct drm_device *drm, void *data,
 			     struct drm_file *file);
 int dim_ioctl_bo_info(struct drm_device *drm, void *data,
 		      struct drm_file *file);
+
+/* drm_import_debugfs.c */
+void dim_debugfs_init(struct drm_minor *minor);
 
 /* drm_import_job.c */
 int dim_ioctl_copy(struct drm_device *drm, void *data, struct drm_file *file);

@@ -42,6 +42,10 @@ static void dim_import_bo_free(struct drm_gem_object *obj)
 	bo->sgt = NULL;
 	dma_resv_unlock(obj->resv);
 
+	mutex_lock(&to_dim(obj->dev)->imports_lock);
+	list_del(&bo->link);
+	mutex_unlock(&to_dim(obj->dev)->imports_lock);
+
 	drm_prime_gem_destroy(obj, NULL);
 	drm_gem_object_release(obj);
 	kfree(bo);
@@ -128,6 +132,10 @@ struct drm_gem_object *dim_gem_prime_import(struct drm_device *drm,
 	}
 	get_dma_buf(dmabuf);
 	bo->base.import_attach = attach;
+
+	mutex_lock(&to_dim(drm)->imports_lock);
+	list_add_tail(&bo->link, &to_dim(drm)->imports);
+	mutex_unlock(&to_dim(drm)->imports_lock);
 	return &bo->base;
 }
 

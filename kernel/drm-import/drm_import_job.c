@@ -103,6 +103,16 @@ static int dim_run_copy(struct dim_engine *engine, struct sg_table *src,
 	return ret;
 }
 
+static void dim_count_job(struct dim_stats *stats, int ret, u64 size)
+{
+	if (ret) {
+		atomic64_inc(&stats->failed);
+		return;
+	}
+	atomic64_inc(&stats->completed);
+	atomic64_add(size, &stats->bytes);
+}
+
 int dim_ioctl_copy(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct drm_import_copy *args = data;
@@ -147,7 +157,10 @@ int dim_ioctl_copy(struct drm_device *drm, void *data, struct drm_file *file)
 	}
 	ret = dim_run_copy(to_dim(drm)->engine, sgt[0], args->src_offset,
 			   sgt[1], args->dst_offset, args->size);
+	dim_count_job(&to_dim(drm)->stats, ret, args->size);
 out_unlock:
+	if (ret == -ENODEV)
+		atomic64_inc(&to_dim(drm)->stats.refused);
 	drm_gem_unlock_reservations(objs, nobjs, &ctx);
 out_put:
 	for (i = 0; i < 2; i++)
