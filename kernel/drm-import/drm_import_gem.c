@@ -51,8 +51,28 @@ static void dim_import_bo_free(struct drm_gem_object *obj)
 	kfree(bo);
 }
 
+/*
+ * CPU mappings of an imported object are the exporter's: forward them, so
+ * that what the exporter does to its mappings (vfio-pci-dmabuf zaps them
+ * on revocation) reaches these too. The dma-buf's file owns the VMA from
+ * now on, so the reference drm_gem_mmap_obj() took for our VMA goes.
+ */
+static int dim_import_bo_mmap(struct drm_gem_object *obj,
+			      struct vm_area_struct *vma)
+{
+	int ret;
+
+	drm_gem_object_put(obj);
+	vma->vm_private_data = NULL;
+	ret = dma_buf_mmap(obj->import_attach->dmabuf, vma, 0);
+	if (ret)
+		drm_gem_object_get(obj);	/* the caller drops it on error */
+	return ret;
+}
+
 static const struct drm_gem_object_funcs dim_import_bo_funcs = {
 	.free = dim_import_bo_free,
+	.mmap = dim_import_bo_mmap,
 };
 
 /**
@@ -211,14 +231,9 @@ int dim_ioctl_bo_mmap_offset(struct drm_device *drm, void *data,
 	if (!obj)
 		return -ENOENT;
 
-	if (dim_bo_is_imported(obj)) {
-		ret = -EOPNOTSUPP;
-		goto out;
-	}
 	ret = drm_gem_create_mmap_offset(obj);
 	if (!ret)
 		args->offset = drm_vma_node_offset_addr(&obj->vma_node);
-out:
 	drm_gem_object_put(obj);
 	return ret;
 }

@@ -101,6 +101,14 @@ static struct vrs_bo_info info_of(uint32_t handle)
 	return info;
 }
 
+static bool vs_bo_imported(struct vrs_importer *imp, uint32_t handle)
+{
+	struct vrs_bo_info info;
+
+	igt_assert_eq(vrs_bo_info(imp, handle, &info), 0);
+	return info.imported;
+}
+
 static void read_job_counters(const char *path, long long *completed,
 			      long long *refused)
 {
@@ -326,6 +334,45 @@ igt_main
 		vrs_bo_close(gpus.b, local);
 		vrs_bo_close(gpus.b, src);
 		close(fd);
+	}
+
+	igt_describe("Local objects export as dma-bufs: the same device gets the object back, another driver can import it");
+	igt_subtest("local-export-roundtrip") {
+		struct vrs_importer *other;
+		uint32_t local, again, theirs;
+		uint8_t *map, *other_map;
+		int fd, vgem;
+
+		igt_assert_eq(vrs_bo_create(gpus.b, LEN, &local), 0);
+		igt_assert_eq(vrs_bo_mmap(gpus.b, local, LEN, (void **)&map), 0);
+		vs_fill(map, LEN, 51);
+		igt_assert_eq(drmPrimeHandleToFD(vrs_importer_fd(gpus.b), local,
+						 O_CLOEXEC | O_RDWR, &fd), 0);
+		igt_assert_eq(vrs_import(gpus.b, fd, &again), 0);
+		igt_assert_eq(again, local);
+
+		/* Another file of the same device shares the object */
+		igt_assert_eq(vrs_importer_open(gpus.b_node, &other), 0);
+		igt_assert_eq(vrs_import(other, fd, &theirs), 0);
+		igt_assert_eq(vrs_bo_mmap(other, theirs, LEN, (void **)&other_map), 0);
+		igt_assert_eq(vs_check(other_map, LEN, 51), -1);
+		igt_assert(!vs_bo_imported(other, theirs));
+		munmap(other_map, LEN);
+		vrs_importer_close(other);
+
+		/* A static importer of another driver accepts system memory */
+		vgem = vs_open_drm_driver("vgem");
+		if (vgem < 0) {
+			igt_assert_eq(system("modprobe vgem"), 0);
+			vgem = vs_open_drm_driver("vgem");
+		}
+		igt_assert(vgem >= 0);
+		igt_assert_eq(drmPrimeFDToHandle(vgem, fd, &theirs), 0);
+		close(vgem);
+
+		munmap(map, LEN);
+		close(fd);
+		vrs_bo_close(gpus.b, local);
 	}
 
 	igt_describe("Malformed copy requests are refused before the engine runs");

@@ -450,6 +450,26 @@ igt_main
 		close(fd);
 	}
 
+	igt_describe("The importer's mmap of an imported object is the exporter's, revoked with it");
+	igt_subtest("importer-mmap-forwarded") {
+		struct shared s;
+		uint8_t *cpu;
+		int ret;
+
+		shared_open(&s);
+		ret = vrs_bo_mmap(gpus.b, s.handle, LEN, (void **)&cpu);
+		igt_assert_f(ret == 0, "mmap of the import: %s\n", strerror(-ret));
+		vs_fill(cpu, LEN, 23);
+		igt_assert_eq(vs_check(gpus.vram + OFFSET, LEN, 23), -1);
+		decode_off();
+		igt_assert_eq(touch_in_child(cpu), SIGBUS);
+		decode_on();
+		igt_assert_eq(touch_in_child(cpu), 0);
+		igt_assert_eq(vs_check(cpu, LEN, 23), -1);
+		munmap(cpu, LEN);
+		shared_close(&s);
+	}
+
 	igt_describe("Clearing memory decode through config space revokes; setting it restores");
 	igt_subtest("decode-revoke-restore")
 		check_revoke_window(decode_off, decode_on);

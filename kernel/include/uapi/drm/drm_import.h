@@ -40,8 +40,12 @@ struct drm_import_bo_create {
 };
 
 /**
- * struct drm_import_bo_mmap_offset - where to mmap a local object
- * @handle: a local object
+ * struct drm_import_bo_mmap_offset - where to mmap an object
+ *
+ * Mappings of an imported object are the exporter's (forwarded to its
+ * dma-buf mmap); exporters that cannot map refuse at mmap(2) time.
+ *
+ * @handle: an object
  * @flags: must be 0
  * @offset: out: pass to mmap(2) on the DRM file descriptor
  */
