@@ -48,7 +48,7 @@ void vpd_dmabuf_show(struct seq_file *s, struct vpd_dmabuf *priv)
 
 		seq_printf(s, "  importer %s route %s %s\n",
 			   dev_name(attach->dev), vpd_p2p_route_name(va->route),
-			   va->mapped ? "mapped" : "unmapped");
+			   va->mappings ? "mapped" : "unmapped");
 	}
 	dma_resv_unlock(priv->dmabuf->resv);
 }

@@ -130,10 +130,8 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 
 	sgt = vpd_p2p_map(va->route, vpd_pdev(priv), priv->bar, priv->ranges,
 			  priv->nr_ranges, attach->dev, dir);
-	if (!IS_ERR(sgt) && !va->mapped) {
-		va->mapped = true;
+	if (!IS_ERR(sgt) && !va->mappings++)
 		atomic_inc(&priv->nr_mapped);
-	}
 	return sgt;
 }
 
@@ -146,11 +144,8 @@ static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	vpd_p2p_unmap(va->route, attach->dev, sgt, dir);
-	if (va->mapped) {
-		va->mapped = false;
-		if (atomic_dec_and_test(&priv->nr_mapped))
-			wake_up_all(&priv->unmapped);
-	}
+	if (!--va->mappings && atomic_dec_and_test(&priv->nr_mapped))
+		wake_up_all(&priv->unmapped);
 }
 
 static void vpd_dmabuf_release(struct dma_buf *dmabuf)
@@ -368,7 +363,7 @@ static void vpd_dmabuf_wait_importers(struct vpd_dmabuf *priv)
 	list_for_each_entry(attach, &priv->dmabuf->attachments, node) {
 		struct vpd_attachment *va = attach->priv;
 
-		if (va->mapped)
+		if (va->mappings)
 			pci_warn(vpd_pdev(priv), "dma-buf %lu: importer %s did not unmap within %u ms of revocation\n",
 				 file_inode(priv->dmabuf->file)->i_ino,
 				 dev_name(attach->dev), revoke_timeout_ms);

@@ -68,7 +68,7 @@ struct vpd_device {
  * @generation: count of state transitions (revoke, restore, gone)
  * @eventfd: signalled on every transition, or NULL
  * @mmap_wc: CPU mappings are write-combined instead of uncached
- * @nr_mapped: attachments holding a DMA mapping now
+ * @nr_mapped: attachments holding at least one DMA mapping now
  * @nr_cpu_mappings: CPU mappings (VMAs) of the dma-buf
  * @unmapped: woken when @nr_mapped drops to zero
  */
@@ -137,11 +137,11 @@ enum vpd_p2p_route {
 /**
  * struct vpd_attachment - exporter state of one importer
  * @route: how the importer reaches the BAR
- * @mapped: the importer holds a mapping (under the reservation lock)
+ * @mappings: mappings the importer holds now (under the reservation lock)
  */
 struct vpd_attachment {
 	enum vpd_p2p_route route;
-	bool mapped;
+	unsigned int mappings;
 };
 
 int vpd_p2p_route(struct pci_dev *provider, struct device *client,
