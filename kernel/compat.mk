@@ -10,4 +10,5 @@ ccflags-y += $(call vrs_probe,include/linux/module.h,MODULE_INFO\(import_ns$(com
 ccflags-y += $(call vrs_probe,include/linux/mm.h,void vm_flags_set,VM_FLAGS_SET)
 ccflags-y += $(call vrs_probe,include/linux/eventfd.h,void eventfd_signal\(struct eventfd_ctx \*ctx\),EVENTFD_SIGNAL_NO_COUNT)
 ccflags-y += $(call vrs_probe,include/uapi/linux/vfio.h,define VFIO_DEVICE_FEATURE_DMA_BUF,UPSTREAM_VFIO_DMA_BUF)
-ccflags-y += -I$(src)/../include
+vrs_kernel_dir := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+ccflags-y += -I$(vrs_kernel_dir)/include

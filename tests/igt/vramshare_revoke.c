@@ -617,6 +617,36 @@ igt_main
 	igt_subtest("revoke-during-copy")
 		check_revoke_during_copy(revoke_for_good, NULL, 0);
 
+	igt_describe("An importer that keeps a fence pending and unmaps late is waited for, within the bound, and named");
+	igt_subtest("lingering-importer-named") {
+		struct { int32_t fd; uint32_t flags; } attach;
+		uint64_t t0, waited;
+		struct shared s;
+		int ti;
+
+		ti = open("/dev/vrs_test_importer", O_RDWR | O_CLOEXEC);
+		igt_assert_f(ti >= 0, "the rig's test importer: %s\n", strerror(errno));
+		shared_open(&s);
+		attach.fd = s.fd;
+		attach.flags = 0x3;	/* a lingering fence and a late unmap */
+		igt_assert_eq(ioctl(ti, _IOW('V', 0x40, typeof(attach)), &attach), 0);
+
+		t0 = now_ns();
+		igt_assert_eq(vrs_device_reset(gpus.a), 0);
+		waited = now_ns() - t0;
+		/* revoke_timeout_ms (1000) bounds the wait; the importer took 2 s */
+		igt_assert_lt(900000000ll, waited);
+		igt_assert(vs_kmsg_contains("importers' fences still pending", gpus.a_address));
+		igt_assert(vs_kmsg_contains("did not unmap within", "importer 0000:"));
+
+		/* The well-behaved importer was not affected */
+		igt_assert(!info_of(s.handle).mapped);
+		copy_and_check(&s, 24);
+		igt_assert_eq(ioctl(ti, _IO('V', 0x41)), 0);
+		close(ti);
+		shared_close(&s);
+	}
+
 	igt_describe("1024 dma-bufs with 3 importers each are revoked and restored together by one reset");
 	igt_subtest("many-dmabufs-reset") {
 		enum { N = 1024, IMPORTERS = 3 };

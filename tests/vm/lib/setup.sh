@@ -39,16 +39,21 @@ userspace_build() {
 modules_ensure() {
 	local name=$1 key dir log
 	shift
-	key=$( (cd "$TOP_DIR" && find kernel -type f \( -name '*.[ch]' -o -name Kbuild \) \
+	key=$( (cd "$TOP_DIR" && find kernel tests/kmod -type f \
+		\( -name '*.[ch]' -o -name Kbuild -o -name '*.mk' \) \
 		-print0 | sort -z | xargs -0 sha256sum; echo "$name $*") | sha256sum | cut -c1-16)
 	dir=$RIG_CACHE/modules-$key
 	if [ ! -f "$dir/.rig-complete" ]; then
 		rm -rf "$dir"
 		mkdir -p "$dir"
-		cp -a "$TOP_DIR/kernel/." "$dir/"
+		mkdir -p "$dir/tests"
+		cp -a "$TOP_DIR/kernel" "$dir/kernel"
+		cp -a "$TOP_DIR/tests/kmod" "$dir/tests/kmod"
 		log=$RIG_CACHE/modules-$key.log
-		make "$@" M="$dir" W=1 C=1 modules >"$log" 2>&1 ||
-			die "module build failed, see $log"
+		{
+			make "$@" M="$dir/kernel" W=1 C=1 modules &&
+				make "$@" M="$dir/tests/kmod" W=1 C=1 modules
+		} >"$log" 2>&1 || die "module build failed, see $log"
 		if grep -E "warning:|error:" "$log" >"$dir/warnings"; then
 			die "module build has warnings (W=1, sparse): $(head -n 1 "$dir/warnings")"
 		fi
