@@ -357,6 +357,40 @@ static void revoke_for_good(void)
 	igt_assert_eq(vrs_dmabuf_revoke(gpus.a, in_flight_fd), 0);
 }
 
+/* The revocations checked with a copy in flight. */
+struct revoke_trigger {
+	const char *name;
+	const char *description;
+	void (*revoke)(void);
+	void (*undo)(void);
+	int copy_after;		/* copies work again without undo */
+};
+
+static const struct revoke_trigger during_copy[] = {
+	{ "reset-during-copy",
+	  "A reset during a copy waits for the copy, which completes intact",
+	  reset_through_vfio, NULL, 1 },
+	{ "sysfs-reset-during-copy",
+	  "A sysfs reset during a copy waits for the copy",
+	  reset_through_sysfs, NULL, 1 },
+	{ "hot-reset-during-copy",
+	  "A bus hot reset during a copy waits for the copy",
+	  hot_reset, NULL, 1 },
+	{ "low-power-during-copy",
+	  "Low-power entry during a copy waits for it; later copies fail until exit",
+	  low_power_entry, low_power_exit, 0 },
+	{ "close-during-copy",
+	  "Closing the device during a copy waits for it; the dma-buf is gone after",
+	  close_exporter, reopen_exporter, 0 },
+	{ "decode-off-during-copy",
+	  "Memory decode turned off during a copy waits for it; later copies fail until it is on",
+	  decode_off, decode_on, 0 },
+	{ "revoke-during-copy",
+	  "Revoking a dma-buf for good during a copy waits for the copy",
+	  revoke_for_good, NULL, 0 },
+	{ }
+};
+
 igt_main
 {
 	igt_fixture {
@@ -528,29 +562,12 @@ igt_main
 		shared_close(&s);
 	}
 
-	igt_describe("A reset during a copy waits for the copy, which completes intact");
-	igt_subtest("reset-during-copy")
-		check_revoke_during_copy(reset_through_vfio, NULL, 1);
-
-	igt_describe("A sysfs reset during a copy waits for the copy");
-	igt_subtest("sysfs-reset-during-copy")
-		check_revoke_during_copy(reset_through_sysfs, NULL, 1);
-
-	igt_describe("A bus hot reset during a copy waits for the copy");
-	igt_subtest("hot-reset-during-copy")
-		check_revoke_during_copy(hot_reset, NULL, 1);
-
-	igt_describe("Low-power entry during a copy waits for it; later copies fail until exit");
-	igt_subtest("low-power-during-copy")
-		check_revoke_during_copy(low_power_entry, low_power_exit, 0);
-
-	igt_describe("Closing the device during a copy waits for it; the dma-buf is gone after");
-	igt_subtest("close-during-copy")
-		check_revoke_during_copy(close_exporter, reopen_exporter, 0);
-
-	igt_describe("Memory decode turned off during a copy waits for it; later copies fail until it is on");
-	igt_subtest("decode-off-during-copy")
-		check_revoke_during_copy(decode_off, decode_on, 0);
+	for (const struct revoke_trigger *t = during_copy; t->name; t++) {
+		igt_describe(t->description);
+		igt_subtest(t->name)
+			check_revoke_during_copy(t->revoke, t->undo,
+						 t->copy_after);
+	}
 
 	igt_describe("A CPU touching a mapping when the BAR goes away gets SIGBUS, not a hang");
 	igt_subtest("decode-off-while-cpu-touching") {
@@ -612,10 +629,6 @@ igt_main
 		shared_close(&other);
 		shared_close(&s);
 	}
-
-	igt_describe("Revoking a dma-buf for good during a copy waits for the copy");
-	igt_subtest("revoke-during-copy")
-		check_revoke_during_copy(revoke_for_good, NULL, 0);
 
 	igt_describe("An importer that keeps a fence pending and unmaps late is waited for, within the bound, and named");
 	igt_subtest("lingering-importer-named") {
