@@ -106,6 +106,10 @@ static ssize_t vpd_write(struct vfio_device *vdev, const char __user *buf,
 	if (!decode)
 		vpd_dmabufs_revoke(vpd, VPD_REVOKE_DECODE);
 	ret = vfio_pci_core_write(vdev, buf, count, ppos);
+	/*
+	 * After a refused write that would have turned decode off, the
+	 * dma-bufs stay revoked until a write turns it on: the safe side.
+	 */
 	if (decode && ret > 0)
 		vpd_dmabufs_restore(vpd, VPD_REVOKE_DECODE);
 	return ret;
