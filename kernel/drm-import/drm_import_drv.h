@@ -57,6 +57,7 @@ static inline struct dim_device *to_dim(struct drm_device *drm)
  *       before first use)
  * @invalidations: move_notify calls received
  * @maps: successful mappings made
+ * @in_use: the engine has used the object: remap it eagerly on restore
  * @link: entry in dim_device.imports, under its imports_lock
  */
 struct dim_import_bo {
@@ -64,6 +65,7 @@ struct dim_import_bo {
 	struct sg_table *sgt;
 	u64 invalidations;
 	u64 maps;
+	bool in_use;
 	struct list_head link;
 };
 

@@ -87,13 +87,17 @@ bool dim_bo_is_imported(struct drm_gem_object *obj)
 }
 
 /*
- * The exporter revokes (or moves) the memory: drop the mapping now. The
- * reservation lock is held, and jobs hold it while the engine uses the
- * mapping, so no transfer is running.
+ * The exporter revokes, restores or moves the memory: drop the mapping
+ * now. The reservation lock is held, and jobs hold it while the engine
+ * uses the mapping, so no transfer is running. An object that was in use
+ * is mapped again at once when that succeeds (a restore), so the first
+ * job after a reset pays no mapping latency; while the memory is revoked
+ * the attempt fails and the object stays unmapped until it comes back.
  */
 static void dim_move_notify(struct dma_buf_attachment *attach)
 {
 	struct dim_import_bo *bo = attach->importer_priv;
+	struct sg_table *sgt;
 
 	dma_resv_assert_held(bo->base.resv);
 	bo->invalidations++;
@@ -101,6 +105,13 @@ static void dim_move_notify(struct dma_buf_attachment *attach)
 		dma_buf_unmap_attachment(attach, bo->sgt, DMA_BIDIRECTIONAL);
 		bo->sgt = NULL;
 	}
+	if (!bo->in_use)
+		return;
+	sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt))
+		return;
+	bo->sgt = sgt;
+	bo->maps++;
 }
 
 static const struct dma_buf_attach_ops dim_importer_ops = {
@@ -196,6 +207,7 @@ struct sg_table *dim_bo_map_locked(struct drm_gem_object *obj)
 		return sgt;
 	bo->sgt = sgt;
 	bo->maps++;
+	bo->in_use = true;
 	return sgt;
 }
 
