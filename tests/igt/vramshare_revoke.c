@@ -112,6 +112,15 @@ static int touch_in_child(volatile uint8_t *p)
 	return WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+/* A dma-buf revoked for good: CPU touches fault, the importer is unmapped
+ * and copies fail. */
+static void check_gone(struct shared *s, volatile uint8_t *cpu)
+{
+	igt_assert_eq(touch_in_child(cpu), SIGBUS);
+	igt_assert(!info_of(s->handle).mapped);
+	igt_assert_eq(vrs_copy(gpus.b, s->local, 0, s->handle, 0, LEN), -ENODEV);
+}
+
 static uint8_t *mmap_dmabuf(int fd, uint64_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -612,9 +621,7 @@ igt_main
 		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, s.fd), 0);
 		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_GONE);
 		igt_assert_eq(eventfd_count(efd), 1);
-		igt_assert(!info_of(s.handle).mapped);
-		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
-		igt_assert_eq(touch_in_child(cpu), SIGBUS);
+		check_gone(&s, cpu);
 
 		igt_assert_eq(vrs_device_reset(gpus.a), 0);
 		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_GONE);
@@ -740,9 +747,7 @@ igt_main
 		cpu = mmap_dmabuf(s.fd, LEN);
 		vs_close_exporter(&gpus);
 
-		igt_assert_eq(touch_in_child(cpu), SIGBUS);
-		igt_assert(!info_of(s.handle).mapped);
-		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
+		check_gone(&s, cpu);
 		munmap(cpu, LEN);
 		shared_close(&s);
 		vs_open_exporter(&gpus);
@@ -752,17 +757,13 @@ igt_main
 	igt_subtest("unbind-with-live-importer") {
 		char path[128];
 		struct shared s;
-		int fd;
 
 		shared_open(&s);
 		copy_and_check(&s, 14);
 		vs_close_exporter(&gpus);
 
-		fd = open("/sys/bus/pci/drivers/vfio-pci-dmabuf/unbind", O_WRONLY);
-		igt_assert(fd >= 0);
-		igt_assert_eq(write(fd, gpus.a_address, strlen(gpus.a_address)),
-			      (ssize_t)strlen(gpus.a_address));
-		close(fd);
+		write_sysfs("/sys/bus/pci/drivers/vfio-pci-dmabuf", "unbind",
+			    gpus.a_address);
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
 			 gpus.a_address);
 		igt_assert(access(path, F_OK) != 0);
@@ -770,10 +771,7 @@ igt_main
 		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
 		shared_close(&s);	/* the last reference: released after unbind */
 
-		fd = open("/sys/bus/pci/drivers_probe", O_WRONLY);
-		igt_assert(fd >= 0);
-		igt_assert(write(fd, gpus.a_address, strlen(gpus.a_address)) > 0);
-		close(fd);
+		write_sysfs("/sys/bus/pci", "drivers_probe", gpus.a_address);
 		igt_assert(access(path, F_OK) == 0);
 		vs_open_exporter(&gpus);
 		shared_open(&s);
@@ -796,9 +794,7 @@ igt_main
 		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", gpus.a_address);
 		write_sysfs(dir, "remove", "1");
 		igt_assert(access_device(gpus.a_address) != 0);
-		igt_assert_eq(touch_in_child(cpu), SIGBUS);
-		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
-		igt_assert(!info_of(s.handle).mapped);
+		check_gone(&s, cpu);
 		munmap(cpu, LEN);
 		shared_close(&s);	/* frees what the removed device left */
 
