@@ -33,11 +33,6 @@ module_param(revoke_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(revoke_timeout_ms,
 		 "How long a revocation waits for importers' fences and unmaps before the hardware is touched (default 1000)");
 
-static struct pci_dev *vpd_pdev(struct vpd_dmabuf *priv)
-{
-	return priv->pdev;
-}
-
 /*
  * Checks the ranges against the BAR as upstream does, and computes the
  * dma-buf size with overflow-safe arithmetic.
@@ -80,7 +75,7 @@ static int vpd_dmabuf_attach(struct dma_buf *dmabuf,
 	if (!attach->peer2peer)
 		return -EOPNOTSUPP;
 
-	ret = vpd_p2p_route(vpd_pdev(priv), attach->dev, &route);
+	ret = vpd_p2p_route(priv->pdev, attach->dev, &route);
 	if (ret)
 		return ret;
 
@@ -128,7 +123,7 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 	if (priv->revoked)
 		return ERR_PTR(-ENODEV);
 
-	sgt = vpd_p2p_map(va->route, vpd_pdev(priv), priv->bar, priv->ranges,
+	sgt = vpd_p2p_map(va->route, priv->pdev, priv->bar, priv->ranges,
 			  priv->nr_ranges, attach->dev, dir);
 	if (!IS_ERR(sgt) && !va->mappings++)
 		atomic_inc(&priv->nr_mapped);
@@ -311,7 +306,7 @@ phys_addr_t vpd_dmabuf_phys(struct vpd_dmabuf *priv, u64 offset)
 			break;
 		offset -= priv->ranges[i].length;
 	}
-	return pci_resource_start(vpd_pdev(priv), priv->bar) +
+	return pci_resource_start(priv->pdev, priv->bar) +
 	       priv->ranges[i].offset + offset;
 }
 
@@ -357,14 +352,14 @@ static void vpd_dmabuf_wait_importers(struct vpd_dmabuf *priv)
 
 	dma_resv_lock(resv, NULL);
 	if (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_BOOKKEEP))
-		pci_warn(vpd_pdev(priv), "dma-buf %lu: importers' fences still pending %u ms after revocation\n",
+		pci_warn(priv->pdev, "dma-buf %lu: importers' fences still pending %u ms after revocation\n",
 			 file_inode(priv->dmabuf->file)->i_ino,
 			 revoke_timeout_ms);
 	list_for_each_entry(attach, &priv->dmabuf->attachments, node) {
 		struct vpd_attachment *va = attach->priv;
 
 		if (va->mappings)
-			pci_warn(vpd_pdev(priv), "dma-buf %lu: importer %s did not unmap within %u ms of revocation\n",
+			pci_warn(priv->pdev, "dma-buf %lu: importer %s did not unmap within %u ms of revocation\n",
 				 file_inode(priv->dmabuf->file)->i_ino,
 				 dev_name(attach->dev), revoke_timeout_ms);
 	}
