@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * drm-import: debugfs. <debugfs>/dri/<minor>/drm_import lists the
- * engine, the job counters, and every imported object with its exporter,
- * whether the engine holds a mapping, and its invalidation and mapping
- * counts.
+ * drm-import: debugfs, in <debugfs>/dri/<minor>/:
+ * - drm_import: the engine, the job counters, the running and queued
+ *   jobs, and every imported object with its exporter, whether the engine
+ *   holds a mapping, and its invalidation and mapping counts;
+ * - inject_hang: write N to make the engine drop its next N transfers, as
+ *   a hung engine would (tests the job timeout and the engine reset).
  */
 #include <drm/drm_file.h>
 #include <linux/debugfs.h>
@@ -30,13 +32,20 @@ static int dim_debugfs_show(struct seq_file *s, void *unused)
 {
 	struct dim_device *dim = s->private;
 	struct dim_import_bo *bo;
+	struct dim_stats *st = &dim->stats;
 
-	seq_printf(s, "engine %s\n", dim->engine->name);
-	seq_printf(s, "jobs completed %lld refused %lld failed %lld bytes %lld\n",
-		   (long long)atomic64_read(&dim->stats.completed),
-		   (long long)atomic64_read(&dim->stats.refused),
-		   (long long)atomic64_read(&dim->stats.failed),
-		   (long long)atomic64_read(&dim->stats.bytes));
+	seq_printf(s, "engine %s%s\n", dim->engine->name,
+		   dim->ring.engine_lost ? " lost" : "");
+	seq_printf(s, "jobs completed %lld failed %lld canceled %lld refused %lld deferred %lld timedout %lld hangs %lld bytes %lld\n",
+		   (long long)atomic64_read(&st->completed),
+		   (long long)atomic64_read(&st->failed),
+		   (long long)atomic64_read(&st->canceled),
+		   (long long)atomic64_read(&st->refused),
+		   (long long)atomic64_read(&st->deferred),
+		   (long long)atomic64_read(&st->timedout),
+		   (long long)atomic64_read(&st->hangs),
+		   (long long)atomic64_read(&st->bytes));
+	dim_ring_show(s, &dim->ring);
 	mutex_lock(&dim->imports_lock);
 	list_for_each_entry(bo, &dim->imports, link)
 		dim_show_import(s, bo);
@@ -44,6 +53,26 @@ static int dim_debugfs_show(struct seq_file *s, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dim_debugfs);
+
+static int dim_inject_hang_get(void *data, u64 *val)
+{
+	struct dim_device *dim = data;
+
+	*val = atomic_read(&dim->ring.inject_hangs);
+	return 0;
+}
+
+static int dim_inject_hang_set(void *data, u64 val)
+{
+	struct dim_device *dim = data;
+
+	if (val > INT_MAX)
+		return -EINVAL;
+	atomic_set(&dim->ring.inject_hangs, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dim_inject_hang_fops, dim_inject_hang_get,
+			 dim_inject_hang_set, "%llu\n");
 
 /**
  * dim_debugfs_init() - &drm_driver.debugfs_init
@@ -53,4 +82,6 @@ void dim_debugfs_init(struct drm_minor *minor)
 {
 	debugfs_create_file("drm_import", 0444, minor->debugfs_root,
 			    to_dim(minor->dev), &dim_debugfs_fops);
+	debugfs_create_file_unsafe("inject_hang", 0600, minor->debugfs_root,
+				   to_dim(minor->dev), &dim_inject_hang_fops);
 }

@@ -19,19 +19,31 @@
 #include "drm_import_drv.h"
 
 /*
- * Every ioctl takes the device's SRCU read side so that unplugging the
- * engine waits for running jobs and later calls fail with -ENODEV.
+ * Ioctls that reach the engine take the device's SRCU read side, so that
+ * unplugging waits for them and later calls fail with -ENODEV.
  */
-static int dim_ioctl_copy_guarded(struct drm_device *drm, void *data,
-				  struct drm_file *file)
+static int dim_guarded(struct drm_device *drm, void *data,
+		       struct drm_file *file, drm_ioctl_t *fn)
 {
 	int idx, ret;
 
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
-	ret = dim_ioctl_copy(drm, data, file);
+	ret = fn(drm, data, file);
 	drm_dev_exit(idx);
 	return ret;
+}
+
+static int dim_ioctl_copy_guarded(struct drm_device *drm, void *data,
+				  struct drm_file *file)
+{
+	return dim_guarded(drm, data, file, dim_ioctl_copy);
+}
+
+static int dim_ioctl_submit_guarded(struct drm_device *drm, void *data,
+				    struct drm_file *file)
+{
+	return dim_guarded(drm, data, file, dim_ioctl_submit);
 }
 
 static const struct drm_ioctl_desc dim_ioctls[] = {
@@ -43,12 +55,16 @@ static const struct drm_ioctl_desc dim_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(IMPORT_COPY, dim_ioctl_copy_guarded,
 			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IMPORT_SUBMIT, dim_ioctl_submit_guarded,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(IMPORT_BO_WAIT, dim_ioctl_bo_wait,
+			  DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(dim_fops);
 
 static const struct drm_driver dim_driver = {
-	.driver_features	= DRIVER_GEM | DRIVER_RENDER,
+	.driver_features	= DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ,
 	.ioctls			= dim_ioctls,
 	.num_ioctls		= ARRAY_SIZE(dim_ioctls),
 	.fops			= &dim_fops,
@@ -85,13 +101,19 @@ int dim_device_register(struct dim_engine *engine)
 	dim->engine = engine;
 	engine->drm = dim;
 	INIT_LIST_HEAD(&dim->imports);
+	init_waitqueue_head(&dim->restore_wait);
 	ret = drmm_mutex_init(&dim->drm, &dim->imports_lock);
+	if (ret)
+		return ret;
+	ret = dim_ring_init(dim);
 	if (ret)
 		return ret;
 
 	ret = drm_dev_register(&dim->drm, 0);
-	if (ret)
+	if (ret) {
+		dim_ring_fini(dim);
 		return ret;
+	}
 	drm_info(&dim->drm, "engine %s ready\n", engine->name);
 	return 0;
 }
@@ -100,22 +122,38 @@ int dim_device_register(struct dim_engine *engine)
  * dim_device_unregister() - unplug the DRM device of an engine
  * @engine: the engine
  *
- * Waits for running jobs; open files stay valid but every job fails with
- * -ENODEV. The engine may be stopped once this returns.
+ * Queued and running jobs fail with -ENODEV, submissions waiting for a
+ * restore give up, and ioctls in progress end; open files stay valid but
+ * every later job fails with -ENODEV. Once this returns the engine is
+ * idle and gets no more work: the backend may stop it.
  */
 void dim_device_unregister(struct dim_engine *engine)
 {
-	drm_dev_unplug(&engine->drm->drm);
+	struct dim_device *dim = engine->drm;
+
+	WRITE_ONCE(dim->unplugging, true);
+	wake_up_all(&dim->restore_wait);
+	dim_ring_fini(dim);
+	drm_dev_unplug(&dim->drm);
+	dim_unmap_imports(dim);
 }
 
 static int __init dim_init(void)
 {
-	return dim_backends_register();
+	int ret = dim_jobs_init();
+
+	if (ret)
+		return ret;
+	ret = dim_backends_register();
+	if (ret)
+		dim_jobs_exit();
+	return ret;
 }
 
 static void __exit dim_exit(void)
 {
 	dim_backends_unregister();
+	dim_jobs_exit();
 }
 
 module_init(dim_init);

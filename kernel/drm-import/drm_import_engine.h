@@ -5,6 +5,11 @@
  * The DRM core of drm-import knows engines only through this interface;
  * a backend (edu_engine.c for the rig; a real GPU's copy engine elsewhere)
  * fills in the ops and registers itself, which creates the DRM device.
+ *
+ * The core runs one transfer at a time: it calls @submit, and the backend
+ * reports the end of the transfer with dim_engine_done(), typically from
+ * its interrupt handler. A transfer that does not end in time is a hang:
+ * the core calls @reset, fails the job, and goes on with the next one.
  */
 #ifndef DRM_IMPORT_ENGINE_H
 #define DRM_IMPORT_ENGINE_H
@@ -17,14 +22,19 @@ struct dim_engine;
 
 /**
  * struct dim_engine_ops - what a backend provides
- * @copy: copy @len bytes from DMA address @src to DMA address @dst, both
- *        as seen by the engine's device; sleeps until the engine is done.
- *        The backend splits the transfer to what its hardware accepts.
- *        Return 0, or -errno (-ETIMEDOUT if the engine did not complete).
+ * @submit: start copying @len bytes (at most &dim_engine.max_transfer)
+ *          from DMA address @src to DMA address @dst, both as seen by the
+ *          engine's device, and return without waiting. Return 0 when
+ *          started (dim_engine_done() follows exactly once), or -errno.
+ * @reset: stop whatever the engine is doing after a hang; once it
+ *         returns, no transfer may touch memory and no dim_engine_done()
+ *         may come for it. Return 0 when the engine can take work again,
+ *         -errno when it is lost (every later job then fails).
  */
 struct dim_engine_ops {
-	int (*copy)(struct dim_engine *engine, dma_addr_t dst, dma_addr_t src,
-		    u64 len);
+	int (*submit)(struct dim_engine *engine, dma_addr_t dst, dma_addr_t src,
+		      u32 len);
+	int (*reset)(struct dim_engine *engine);
 };
 
 /**
@@ -33,16 +43,19 @@ struct dim_engine_ops {
  * @dev: the device whose DMA the engine does; the DRM device's parent,
  *       and the device dma-bufs are attached to
  * @name: backend name, for logs and debugfs
+ * @max_transfer: largest @len the backend accepts in one submit
  * @drm: set by dim_device_register()
  */
 struct dim_engine {
 	const struct dim_engine_ops *ops;
 	struct device *dev;
 	const char *name;
+	u32 max_transfer;
 	struct dim_device *drm;
 };
 
 int dim_device_register(struct dim_engine *engine);
 void dim_device_unregister(struct dim_engine *engine);
+void dim_engine_done(struct dim_engine *engine, int status);
 
 #endif /* DRM_IMPORT_ENGINE_H */

@@ -87,31 +87,36 @@ bool dim_bo_is_imported(struct drm_gem_object *obj)
 }
 
 /*
- * The exporter revokes, restores or moves the memory: drop the mapping
- * now. The reservation lock is held, and jobs hold it while the engine
- * uses the mapping, so no transfer is running. An object that was in use
- * is mapped again at once when that succeeds (a restore), so the first
- * job after a reset pays no mapping latency; while the memory is revoked
- * the attempt fails and the object stays unmapped until it comes back.
+ * The exporter revokes, restores or moves the memory. First the jobs that
+ * use the object are canceled: once that returns none of their transfers
+ * is in flight or will start, so the mapping can go at once and the
+ * exporter's wait for our fences ends quickly. An object that was in use
+ * is then mapped again when that succeeds (a restore), so the first job
+ * after a reset pays no mapping latency; while the memory is revoked the
+ * attempt fails and the object stays unmapped until it comes back.
+ * Submissions waiting for a restore are woken either way.
  */
 static void dim_move_notify(struct dma_buf_attachment *attach)
 {
 	struct dim_import_bo *bo = attach->importer_priv;
+	struct dim_device *dim = to_dim(bo->base.dev);
 	struct sg_table *sgt;
 
 	dma_resv_assert_held(bo->base.resv);
-	bo->invalidations++;
+	dim_ring_cancel_object(&dim->ring, &bo->base, -ECANCELED);
+	WRITE_ONCE(bo->invalidations, bo->invalidations + 1);
 	if (bo->sgt) {
 		dma_buf_unmap_attachment(attach, bo->sgt, DMA_BIDIRECTIONAL);
 		bo->sgt = NULL;
 	}
-	if (!bo->in_use)
-		return;
-	sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
-	if (IS_ERR(sgt))
-		return;
-	bo->sgt = sgt;
-	bo->maps++;
+	if (bo->in_use && !READ_ONCE(dim->unplugging)) {
+		sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+		if (!IS_ERR(sgt)) {
+			bo->sgt = sgt;
+			bo->maps++;
+		}
+	}
+	wake_up_all(&dim->restore_wait);
 }
 
 static const struct dma_buf_attach_ops dim_importer_ops = {
@@ -171,17 +176,76 @@ struct drm_gem_object *dim_gem_prime_import(struct drm_device *drm,
 }
 
 /**
- * dim_bo_pin_pages() - DMA addresses of a local object
+ * dim_bo_invalidations() - move_notify calls an imported object received
+ * @obj: an imported object; no lock needed (the count only grows)
+ *
+ * Return: the count.
+ */
+u64 dim_bo_invalidations(struct drm_gem_object *obj)
+{
+	return READ_ONCE(to_import_bo(obj)->invalidations);
+}
+
+/**
+ * dim_bo_pin_local() - pin a local object's pages for a job
  * @obj: a local object
  *
- * The pages stay pinned and mapped for the engine until the object is
- * freed. Call without reservation locks held.
+ * The job maps the table for the engine only while it runs: mappings of
+ * the same pages by queued jobs would overlap, and none may outlive the
+ * jobs (an unbound engine leaves none behind). Call without reservation
+ * locks held.
  *
- * Return: the object's DMA-mapped table, or an ERR_PTR.
+ * Return: a new table of the pages, not DMA-mapped, or an ERR_PTR.
  */
-struct sg_table *dim_bo_pin_pages(struct drm_gem_object *obj)
+struct sg_table *dim_bo_pin_local(struct drm_gem_object *obj)
 {
-	return drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
+	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+	struct sg_table *sgt;
+	int ret;
+
+	ret = drm_gem_shmem_pin(shmem);
+	if (ret)
+		return ERR_PTR(ret);
+	sgt = drm_gem_shmem_get_sg_table(shmem);
+	if (IS_ERR(sgt))
+		drm_gem_shmem_unpin(shmem);
+	return sgt;
+}
+
+/**
+ * dim_bo_unpin_local() - undo dim_bo_pin_local()
+ * @obj: the local object
+ * @sgt: the table dim_bo_pin_local() returned, no longer DMA-mapped
+ */
+void dim_bo_unpin_local(struct drm_gem_object *obj, struct sg_table *sgt)
+{
+	sg_free_table(sgt);
+	kfree(sgt);
+	drm_gem_shmem_unpin(to_drm_gem_shmem_obj(obj));
+}
+
+/**
+ * dim_unmap_imports() - unplug: drop every imported object's mapping
+ * @dim: the device, its ring stopped and unplugging set
+ *
+ * The objects stay (open files hold them) but no mapping for the engine
+ * outlives the device; move_notify maps nothing any more.
+ */
+void dim_unmap_imports(struct dim_device *dim)
+{
+	struct dim_import_bo *bo;
+
+	mutex_lock(&dim->imports_lock);
+	list_for_each_entry(bo, &dim->imports, link) {
+		dma_resv_lock(bo->base.resv, NULL);
+		if (bo->sgt)
+			dma_buf_unmap_attachment(bo->base.import_attach, bo->sgt,
+						 DMA_BIDIRECTIONAL);
+		bo->sgt = NULL;
+		bo->in_use = false;
+		dma_resv_unlock(bo->base.resv);
+	}
+	mutex_unlock(&dim->imports_lock);
 }
 
 /**

@@ -1,62 +1,121 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * drm-import: copy jobs.
+ * drm-import: job submission.
  *
- * A copy holds the reservation locks of both objects from mapping until
- * the engine is done. move_notify runs under the same lock, so an
- * exporter that revokes waits for the running copy, and a copy never
- * starts on a revoked object: its mapping fails with -ENODEV first.
+ * A submission checks every field, looks up the objects and fences, then
+ * takes the objects' reservation locks and, under them: maps imported
+ * objects (waiting for a restore, unlocked, when one is revoked), collects
+ * the fences already there as implicit dependencies, queues the job on
+ * the ring, and adds the job's fence (write for the destination, read for
+ * the source). Queuing under the locks matters: a revocation, which runs
+ * under the same lock, then always finds the job and cancels it before
+ * the exporter waits for the fences.
+ *
+ * Each job's fence has its own context: revocation cancels queued jobs
+ * out of submission order, so jobs' fences cannot share a timeline.
  */
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_syncobj.h>
+#include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/module.h>
 #include <linux/overflow.h>
-#include <linux/scatterlist.h>
+#include <linux/sync_file.h>
 
 #include "../include/uapi/drm/drm_import.h"
 #include "drm_import_drv.h"
+#include "drm_import_job.h"
+
+static unsigned int job_timeout_ms = 10000;
+module_param(job_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "Default bound on a job's life from submission to its end (default 10000)");
+
+/* Jobs are freed here, never where the last fence reference drops. */
+static struct workqueue_struct *dim_free_wq;
+
+static const char *dim_fence_driver_name(struct dma_fence *fence)
+{
+	return "drm_import";
+}
+
+static const char *dim_fence_timeline_name(struct dma_fence *fence)
+{
+	return "job";
+}
+
+/* What the job holds besides its fence; it all goes once the job ends. */
+static void dim_job_put_refs(struct dim_job *job)
+{
+	while (job->ndeps)
+		dma_fence_put(job->deps[--job->ndeps]);
+	dim_job_unmap(job);
+	if (job->src)
+		drm_gem_object_put(job->src);
+	if (job->dst)
+		drm_gem_object_put(job->dst);
+	job->src = NULL;
+	job->dst = NULL;
+}
+
+/*
+ * Dropping the objects may free an imported one, which takes its
+ * reservation lock, and a job ends under such a lock when a revocation
+ * cancels it: so the references go from a worker. They must go when the
+ * job ends, not with the fence: the objects' reservation objects hold the
+ * fence.
+ */
+static void dim_job_retire_work(struct work_struct *work)
+{
+	struct dim_job *job = container_of(work, struct dim_job, retire_work);
+
+	dim_job_put_refs(job);
+	dma_fence_put(&job->fence);
+}
 
 /**
- * struct dim_cursor - a position in an object's DMA-mapped table
- * @sg: current DMA segment
- * @skip: bytes of @sg already consumed
+ * dim_job_retire() - release what an ended job holds, then drop the
+ * reference on its fence the caller had
+ * @job: a job whose fence has signalled
+ *
+ * Any context.
  */
-struct dim_cursor {
-	struct scatterlist *sg;
-	u64 skip;
+void dim_job_retire(struct dim_job *job)
+{
+	INIT_WORK(&job->retire_work, dim_job_retire_work);
+	queue_work(dim_free_wq, &job->retire_work);
+}
+
+/*
+ * The last fence reference: free the job. From a worker of this module's
+ * own queue, so that module exit waits for the module_put() to return.
+ */
+static void dim_job_free_work(struct work_struct *work)
+{
+	struct dim_job *job = container_of(work, struct dim_job, free_work);
+
+	dim_job_put_refs(job);	/* a job that was never queued */
+	drm_dev_put(&job->dim->drm);
+	dma_fence_free(&job->fence);
+	module_put(THIS_MODULE);
+}
+
+static void dim_fence_release(struct dma_fence *fence)
+{
+	struct dim_job *job = container_of(fence, struct dim_job, fence);
+
+	INIT_WORK(&job->free_work, dim_job_free_work);
+	queue_work(dim_free_wq, &job->free_work);
+}
+
+static const struct dma_fence_ops dim_fence_ops = {
+	.get_driver_name = dim_fence_driver_name,
+	.get_timeline_name = dim_fence_timeline_name,
+	.release = dim_fence_release,
 };
-
-static int dim_cursor_init(struct dim_cursor *c, struct sg_table *sgt,
-			   u64 offset)
-{
-	struct scatterlist *sg;
-	unsigned int i;
-
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		if (offset < sg_dma_len(sg)) {
-			c->sg = sg;
-			c->skip = offset;
-			return 0;
-		}
-		offset -= sg_dma_len(sg);
-	}
-	return -EINVAL; /* the table is shorter than the object */
-}
-
-static dma_addr_t dim_cursor_addr(const struct dim_cursor *c, u64 *contig)
-{
-	*contig = sg_dma_len(c->sg) - c->skip;
-	return sg_dma_address(c->sg) + c->skip;
-}
-
-static void dim_cursor_advance(struct dim_cursor *c, u64 len)
-{
-	c->skip += len;
-	if (c->skip == sg_dma_len(c->sg)) {
-		c->sg = sg_next(c->sg);
-		c->skip = 0;
-	}
-}
 
 static int dim_check_range(struct drm_gem_object *obj, u64 offset, u64 size)
 {
@@ -67,104 +126,463 @@ static int dim_check_range(struct drm_gem_object *obj, u64 offset, u64 size)
 	return 0;
 }
 
-/* Local objects are pinned before locking, imported ones mapped under it. */
-static struct sg_table *dim_job_map(struct drm_gem_object *obj,
-				    struct sg_table *pinned)
+static int dim_check_submit(const struct drm_import_submit *args)
 {
-	return dim_bo_is_imported(obj) ? dim_bo_map_locked(obj) : pinned;
+	if (args->flags & ~DRM_IMPORT_SUBMIT_FLAGS || !args->size ||
+	    args->out_fence_fd)
+		return -EINVAL;
+	if (!(args->flags & DRM_IMPORT_SUBMIT_IN_FENCE_FD) && args->in_fence_fd)
+		return -EINVAL;
+	switch (args->op) {
+	case DRM_IMPORT_JOB_COPY:
+		return args->fill_value ? -EINVAL : 0;
+	case DRM_IMPORT_JOB_FILL:
+		return args->src_handle || args->src_offset ? -EINVAL : 0;
+	default:
+		return -EINVAL;
+	}
 }
 
-static struct sg_table *dim_job_pin(struct drm_gem_object *obj)
+static struct dim_job *dim_job_alloc(struct dim_device *dim, u32 timeout_ms)
 {
-	return dim_bo_is_imported(obj) ? NULL : dim_bo_pin_pages(obj);
+	struct dim_job *job;
+
+	if (!try_module_get(THIS_MODULE))
+		return ERR_PTR(-ENODEV);
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job) {
+		module_put(THIS_MODULE);
+		return ERR_PTR(-ENOMEM);
+	}
+	spin_lock_init(&job->fence_lock);
+	dma_fence_init(&job->fence, &dim_fence_ops, &job->fence_lock,
+		       dma_fence_context_alloc(1), 1);
+	INIT_LIST_HEAD(&job->link);
+	drm_dev_get(&dim->drm);
+	job->dim = dim;
+	job->deadline = jiffies +
+			msecs_to_jiffies(timeout_ms ?: job_timeout_ms);
+	return job;
 }
 
-static int dim_run_copy(struct dim_engine *engine, struct sg_table *src,
-			u64 src_off, struct sg_table *dst, u64 dst_off,
-			u64 size)
+static int dim_job_lookup(struct dim_job *job, struct drm_file *file,
+			  const struct drm_import_submit *args)
 {
-	struct dim_cursor s, d;
+	job->op = args->op;
+	job->fill_value = args->fill_value;
+	job->src_offset = args->src_offset;
+	job->dst_offset = args->dst_offset;
+	job->size = args->size;
+
+	job->dst = drm_gem_object_lookup(file, args->dst_handle);
+	if (!job->dst)
+		return -ENOENT;
+	if (args->op == DRM_IMPORT_JOB_COPY) {
+		job->src = drm_gem_object_lookup(file, args->src_handle);
+		if (!job->src)
+			return -ENOENT;
+		if (dim_check_range(job->src, job->src_offset, job->size))
+			return -EINVAL;
+	}
+	return dim_check_range(job->dst, job->dst_offset, job->size);
+}
+
+static int dim_job_add_dep(struct dim_job *job, struct dma_fence *fence)
+{
+	if (!fence)
+		return 0;
+	if (WARN_ON(job->ndeps == DIM_JOB_MAX_DEPS)) {
+		dma_fence_put(fence);
+		return -EINVAL;
+	}
+	job->deps[job->ndeps++] = fence;
+	return 0;
+}
+
+static int dim_job_explicit_deps(struct dim_job *job, struct drm_file *file,
+				 const struct drm_import_submit *args)
+{
+	struct dma_fence *fence;
 	int ret;
 
-	ret = dim_cursor_init(&s, src, src_off);
-	if (!ret)
-		ret = dim_cursor_init(&d, dst, dst_off);
-	while (!ret && size) {
-		u64 s_len, d_len, len;
-		dma_addr_t s_addr = dim_cursor_addr(&s, &s_len);
-		dma_addr_t d_addr = dim_cursor_addr(&d, &d_len);
-
-		len = min3(size, s_len, d_len);
-		ret = engine->ops->copy(engine, d_addr, s_addr, len);
-		dim_cursor_advance(&s, len);
-		dim_cursor_advance(&d, len);
-		size -= len;
+	if (args->flags & DRM_IMPORT_SUBMIT_IN_FENCE_FD) {
+		fence = sync_file_get_fence(args->in_fence_fd);
+		if (!fence)
+			return -EINVAL;
+		ret = dim_job_add_dep(job, fence);
+		if (ret)
+			return ret;
 	}
+	if (args->in_syncobj) {
+		ret = drm_syncobj_find_fence(file, args->in_syncobj, 0, 0,
+					     &fence);
+		if (ret)
+			return ret;
+		return dim_job_add_dep(job, fence);
+	}
+	return 0;
+}
+
+/* The objects a job locks: the destination, and a distinct source. */
+static int dim_job_objects(struct dim_job *job, struct drm_gem_object **objs)
+{
+	objs[0] = job->dst;
+	if (!job->src || job->src == job->dst ||
+	    job->src->resv == job->dst->resv)
+		return 1;
+	objs[1] = job->src;
+	return 2;
+}
+
+/* Local objects are pinned by the job itself, before it takes any lock. */
+static int dim_job_pin_local(struct dim_job *job)
+{
+	struct drm_gem_object *objs[2] = { job->src, job->dst };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct sg_table *sgt;
+
+		if (!objs[i] || dim_bo_is_imported(objs[i]) ||
+		    (i == 1 && objs[1] == objs[0]))
+			continue;
+		sgt = dim_bo_pin_local(objs[i]);
+		if (IS_ERR(sgt))
+			return PTR_ERR(sgt);
+		job->local_sgt[i] = sgt;
+	}
+	return 0;
+}
+
+/**
+ * dim_job_map_local() - map the job's local objects for the engine
+ * @job: the job about to run
+ *
+ * Return: 0 or -errno.
+ */
+int dim_job_map_local(struct dim_job *job)
+{
+	struct device *dev = job->dim->engine->dev;
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		if (!job->local_sgt[i])
+			continue;
+		ret = dma_map_sgtable(dev, job->local_sgt[i], DMA_BIDIRECTIONAL,
+				      0);
+		if (ret) {
+			if (i && job->local_sgt[0])
+				dma_unmap_sgtable(dev, job->local_sgt[0],
+						  DMA_BIDIRECTIONAL, 0);
+			return ret;
+		}
+	}
+	job->local_mapped = true;
+	if (job->local_sgt[0])
+		job->src_sgt = job->local_sgt[0];
+	if (job->local_sgt[1])
+		job->dst_sgt = job->local_sgt[1];
+	if (job->src == job->dst && job->local_sgt[0])
+		job->dst_sgt = job->local_sgt[0];
+	return 0;
+}
+
+/**
+ * dim_job_unmap() - drop the job's tables of local objects
+ * @job: a job that ended, or never ran
+ */
+void dim_job_unmap(struct dim_job *job)
+{
+	struct drm_gem_object *objs[2] = { job->src, job->dst };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!job->local_sgt[i])
+			continue;
+		if (job->local_mapped)
+			dma_unmap_sgtable(job->dim->engine->dev,
+					  job->local_sgt[i], DMA_BIDIRECTIONAL,
+					  0);
+		dim_bo_unpin_local(objs[i], job->local_sgt[i]);
+		job->local_sgt[i] = NULL;
+	}
+	job->local_mapped = false;
+}
+
+/*
+ * Map the imported objects, under their locks. On -ENODEV, *revoked is
+ * the object whose exporter revoked it, and *seen its invalidation count.
+ */
+static int dim_job_map_imports(struct dim_job *job,
+			       struct drm_gem_object **revoked,
+		       u64 *seen)
+{
+	struct drm_gem_object *objs[2] = { job->src, job->dst };
+	struct sg_table **sgts[2] = { &job->src_sgt, &job->dst_sgt };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct sg_table *sgt;
+
+		if (!objs[i] || !dim_bo_is_imported(objs[i]))
+			continue;
+		sgt = dim_bo_map_locked(objs[i]);
+		if (IS_ERR(sgt)) {
+			*revoked = objs[i];
+			*seen = dim_bo_invalidations(objs[i]);
+			return PTR_ERR(sgt);
+		}
+		*sgts[i] = sgt;
+	}
+	return 0;
+}
+
+/* Wait, unlocked, until the exporter moves @obj again (a restore). */
+static int dim_wait_restore(struct dim_device *dim, struct dim_job *job,
+			    struct drm_gem_object *obj, u64 seen)
+{
+	long left;
+
+	left = wait_event_interruptible_timeout(dim->restore_wait,
+						dim_bo_invalidations(obj) != seen ||
+						READ_ONCE(dim->unplugging),
+						dim_job_time_left(job));
+	if (left < 0)
+		return left;
+	if (READ_ONCE(dim->unplugging))
+		return -ENODEV;
+	return left || dim_bo_invalidations(obj) != seen ? 0 : -ETIMEDOUT;
+}
+
+/* Take the locks with every imported object mapped. */
+static int dim_job_lock(struct dim_device *dim, struct dim_job *job, u32 flags,
+			struct drm_gem_object **objs, int nobjs,
+			struct ww_acquire_ctx *ctx)
+{
+	bool deferred = false;
+
+	for (;;) {
+		struct drm_gem_object *revoked;
+		u64 seen;
+		int ret;
+
+		ret = drm_gem_lock_reservations(objs, nobjs, ctx);
+		if (ret)
+			return ret;
+		ret = dim_job_map_imports(job, &revoked, &seen);
+		if (ret != -ENODEV) {
+			if (ret)
+				drm_gem_unlock_reservations(objs, nobjs, ctx);
+			return ret;
+		}
+		drm_gem_unlock_reservations(objs, nobjs, ctx);
+
+		if (flags & DRM_IMPORT_SUBMIT_NO_WAIT) {
+			atomic64_inc(&dim->stats.refused);
+			return -ENODEV;
+		}
+		if (!deferred)
+			atomic64_inc(&dim->stats.deferred);
+		deferred = true;
+		ret = dim_wait_restore(dim, job, revoked, seen);
+		if (ret)
+			return ret;
+	}
+}
+
+/*
+ * Under the locks: wait for what is already there (writers of the source,
+ * everyone on the destination), queue, then publish the job's fence.
+ */
+static int dim_job_queue_locked(struct dim_device *dim, struct dim_job *job,
+				struct drm_gem_object **objs, int nobjs)
+{
+	struct dma_fence *fence;
+	int i, ret;
+
+	if (nobjs == 2) {
+		ret = dma_resv_get_singleton(job->src->resv,
+					     DMA_RESV_USAGE_WRITE, &fence);
+		if (!ret)
+			ret = dim_job_add_dep(job, fence);
+		if (ret)
+			return ret;
+	}
+	ret = dma_resv_get_singleton(job->dst->resv, DMA_RESV_USAGE_READ,
+				     &fence);
+	if (!ret)
+		ret = dim_job_add_dep(job, fence);
+	for (i = 0; i < nobjs && !ret; i++)
+		ret = dma_resv_reserve_fences(objs[i]->resv, 1);
+	if (!ret)
+		ret = dim_ring_push(&dim->ring, job);
+	if (ret)
+		return ret;
+
+	dma_resv_add_fence(job->dst->resv, &job->fence, DMA_RESV_USAGE_WRITE);
+	if (nobjs == 2)
+		dma_resv_add_fence(job->src->resv, &job->fence,
+				   DMA_RESV_USAGE_READ);
+	return 0;
+}
+
+/*
+ * Submit a job; on success *fence holds a reference on its fence, and the
+ * out-fences the caller asked for are in place.
+ */
+static int dim_submit(struct drm_device *drm, struct drm_file *file,
+		      struct drm_import_submit *args, struct dma_fence **fence)
+{
+	struct dim_device *dim = to_dim(drm);
+	struct drm_syncobj *out_syncobj = NULL;
+	struct sync_file *sync_file = NULL;
+	struct drm_gem_object *objs[2];
+	struct ww_acquire_ctx ctx;
+	struct dim_job *job;
+	int nobjs, fd = -1, ret;
+
+	ret = dim_check_submit(args);
+	if (ret)
+		return ret;
+	job = dim_job_alloc(dim, args->timeout_ms);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
+
+	ret = dim_job_lookup(job, file, args);
+	if (!ret)
+		ret = dim_job_explicit_deps(job, file, args);
+	if (!ret && args->out_syncobj) {
+		out_syncobj = drm_syncobj_find(file, args->out_syncobj);
+		if (!out_syncobj)
+			ret = -ENOENT;
+	}
+	if (!ret && args->flags & DRM_IMPORT_SUBMIT_OUT_FENCE_FD) {
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		sync_file = fd < 0 ? NULL : sync_file_create(&job->fence);
+		if (fd < 0)
+			ret = fd;
+		else if (!sync_file)
+			ret = -ENOMEM;
+	}
+	if (!ret)
+		ret = dim_job_pin_local(job);
+	if (ret)
+		goto out_err;
+
+	nobjs = dim_job_objects(job, objs);
+	ret = dim_job_lock(dim, job, args->flags, objs, nobjs, &ctx);
+	if (ret)
+		goto out_err;
+	ret = dim_job_queue_locked(dim, job, objs, nobjs);
+	drm_gem_unlock_reservations(objs, nobjs, &ctx);
+	if (ret)
+		goto out_err;
+
+	if (out_syncobj) {
+		drm_syncobj_replace_fence(out_syncobj, &job->fence);
+		drm_syncobj_put(out_syncobj);
+	}
+	if (sync_file) {
+		fd_install(fd, sync_file->file);
+		args->out_fence_fd = fd;
+	}
+	*fence = &job->fence;
+	return 0;
+
+out_err:
+	if (sync_file)
+		fput(sync_file->file);
+	if (fd >= 0)
+		put_unused_fd(fd);
+	if (out_syncobj)
+		drm_syncobj_put(out_syncobj);
+	dim_job_unmap(job);	/* now, not when the job is freed, later */
+	dma_fence_put(&job->fence);
 	return ret;
 }
 
-static void dim_count_job(struct dim_stats *stats, int ret, u64 size)
+int dim_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 {
-	if (ret) {
-		atomic64_inc(&stats->failed);
-		return;
-	}
-	atomic64_inc(&stats->completed);
-	atomic64_add(size, &stats->bytes);
+	struct dma_fence *fence;
+	int ret;
+
+	ret = dim_submit(drm, file, data, &fence);
+	if (!ret)
+		dma_fence_put(fence);
+	return ret;
 }
 
 int dim_ioctl_copy(struct drm_device *drm, void *data, struct drm_file *file)
 {
-	struct drm_import_copy *args = data;
-	struct drm_gem_object *objs[2];
-	struct sg_table *pinned[2], *sgt[2];
-	struct ww_acquire_ctx ctx;
-	int nobjs, i, ret;
+	struct drm_import_copy *copy = data;
+	struct drm_import_submit args = {
+		.op = DRM_IMPORT_JOB_COPY,
+		.flags = DRM_IMPORT_SUBMIT_NO_WAIT,
+		.src_handle = copy->src_handle,
+		.dst_handle = copy->dst_handle,
+		.src_offset = copy->src_offset,
+		.dst_offset = copy->dst_offset,
+		.size = copy->size,
+	};
+	struct dma_fence *fence;
+	long ret;
 
-	if (args->flags || args->pad || !args->size)
+	if (copy->flags || copy->pad)
 		return -EINVAL;
-
-	objs[0] = drm_gem_object_lookup(file, args->src_handle);
-	objs[1] = drm_gem_object_lookup(file, args->dst_handle);
-	if (!objs[0] || !objs[1]) {
-		ret = -ENOENT;
-		goto out_put;
-	}
-	ret = dim_check_range(objs[0], args->src_offset, args->size);
-	if (!ret)
-		ret = dim_check_range(objs[1], args->dst_offset, args->size);
+	ret = dim_submit(drm, file, &args, &fence);
 	if (ret)
-		goto out_put;
-
-	nobjs = objs[0] == objs[1] ? 1 : 2;
-	for (i = 0; i < 2; i++) {
-		pinned[i] = dim_job_pin(objs[i]);
-		if (IS_ERR(pinned[i])) {
-			ret = PTR_ERR(pinned[i]);
-			goto out_put;
-		}
-	}
-
-	ret = drm_gem_lock_reservations(objs, nobjs, &ctx);
-	if (ret)
-		goto out_put;
-	for (i = 0; i < 2; i++) {
-		sgt[i] = dim_job_map(objs[i], pinned[i]);
-		if (IS_ERR(sgt[i])) {
-			ret = PTR_ERR(sgt[i]);
-			goto out_unlock;
-		}
-	}
-	ret = dim_run_copy(to_dim(drm)->engine, sgt[0], args->src_offset,
-			   sgt[1], args->dst_offset, args->size);
-	dim_count_job(&to_dim(drm)->stats, ret, args->size);
-out_unlock:
-	if (ret == -ENODEV)
-		atomic64_inc(&to_dim(drm)->stats.refused);
-	drm_gem_unlock_reservations(objs, nobjs, &ctx);
-out_put:
-	for (i = 0; i < 2; i++)
-		if (objs[i])
-			drm_gem_object_put(objs[i]);
+		return ret;
+	/* Interrupted, the copy goes on: restarting would submit it twice. */
+	ret = dma_fence_wait(fence, true);
+	if (ret == -ERESTARTSYS)
+		ret = -EINTR;
+	else if (!ret)
+		ret = fence->error;
+	dma_fence_put(fence);
 	return ret;
+}
+
+int dim_ioctl_bo_wait(struct drm_device *drm, void *data,
+		      struct drm_file *file)
+{
+	struct drm_import_bo_wait *args = data;
+	struct drm_gem_object *obj;
+	long ret;
+
+	if (args->flags || args->timeout_ns < 0)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+
+	if (!args->timeout_ns)
+		ret = dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_BOOKKEEP);
+	else
+		ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_BOOKKEEP,
+					    true, min_t(u64, MAX_SCHEDULE_TIMEOUT,
+					    nsecs_to_jiffies64(args->timeout_ns)));
+	drm_gem_object_put(obj);
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ETIMEDOUT;
+}
+
+/**
+ * dim_jobs_init() - module init: the workqueue that frees jobs
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int dim_jobs_init(void)
+{
+	dim_free_wq = alloc_workqueue("drm_import_free", 0, 0);
+	return dim_free_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * dim_jobs_exit() - module exit: every job is freed by now (each holds a
+ * module reference); wait for the last free to return
+ */
+void dim_jobs_exit(void)
+{
+	destroy_workqueue(dim_free_wq);
 }

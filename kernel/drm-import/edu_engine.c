@@ -10,14 +10,13 @@
  * a transfer that reaches the buffer's last byte, so chunks stay well
  * below 4 KiB.
  */
-#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/pci.h>
 
 #include "drm_import_backends.h"
@@ -41,29 +40,28 @@
 #define EDU_BUF_ADDR		0x40000
 #define EDU_CHUNK		2048
 
-/* edu completes a transfer ~100 ms of virtual time after it starts. */
-static unsigned int transfer_timeout_ms = 10000;
-module_param(transfer_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(transfer_timeout_ms,
-		 "Time an edu DMA transfer may take before it is declared hung (default 10000)");
+/* edu completes a DMA ~100 ms of virtual time after it starts. */
+#define EDU_QUIESCE_TIMEOUT_MS	10000
 
 /**
  * struct edu_engine - one edu device as an engine
  * @engine: what the DRM core sees
  * @pdev: the PCI device
  * @mmio: BAR0
- * @lock: serialises transfers: edu has one DMA engine and one buffer
- * @done: completed by the interrupt handler when a transfer ends
- * @broken: a timed-out transfer never ended; the engine refuses further
- *          work (under @lock)
+ * @lock: guards the fields below against the interrupt handler
+ * @stage: 0 idle; 1 source -> edu buffer running; 2 edu buffer ->
+ *         destination running
+ * @dst: destination of the running transfer
+ * @len: length of the running transfer
  */
 struct edu_engine {
 	struct dim_engine engine;
 	struct pci_dev *pdev;
 	void __iomem *mmio;
-	struct mutex lock;	/* one transfer at a time */
-	struct completion done;
-	bool broken;
+	spinlock_t lock;	/* stage, dst, len; taken in hard irq */
+	int stage;
+	dma_addr_t dst;
+	u32 len;
 };
 
 static struct edu_engine *to_edu(struct dim_engine *engine)
@@ -74,12 +72,13 @@ static struct edu_engine *to_edu(struct dim_engine *engine)
 /*
  * Nothing aborts an edu transfer: wait for a running one (the DMA_RUN bit
  * clears when it ends) and clear stale interrupt causes, so that a
- * transfer left over from before a probe or a timeout cannot complete
- * into memory that is reused.
+ * transfer left over from before a probe or a hang cannot complete into
+ * memory that is reused.
  */
 static int edu_quiesce(struct edu_engine *edu)
 {
-	unsigned long deadline = jiffies + msecs_to_jiffies(transfer_timeout_ms);
+	unsigned long deadline = jiffies +
+				 msecs_to_jiffies(EDU_QUIESCE_TIMEOUT_MS);
 
 	while (readq(edu->mmio + EDU_REG_DMA_CMD) & EDU_DMA_RUN) {
 		if (time_after(jiffies, deadline))
@@ -90,68 +89,87 @@ static int edu_quiesce(struct edu_engine *edu)
 	return 0;
 }
 
-static irqreturn_t edu_irq(int irq, void *data)
-{
-	struct edu_engine *edu = data;
-	u32 status = readl(edu->mmio + EDU_REG_IRQ_STATUS);
-
-	if (!status)
-		return IRQ_NONE;
-	writel(status, edu->mmio + EDU_REG_IRQ_ACK);
-	if (status & EDU_IRQ_DMA_DONE)
-		complete(&edu->done);
-	return IRQ_HANDLED;
-}
-
 /* Caller holds edu->lock. */
-static int edu_transfer(struct edu_engine *edu, dma_addr_t src,
-			dma_addr_t dst, u32 len, u32 dir)
+static void edu_start(struct edu_engine *edu, dma_addr_t src, dma_addr_t dst,
+		      u32 len, u32 dir)
 {
-	reinit_completion(&edu->done);
 	writeq(src, edu->mmio + EDU_REG_DMA_SRC);
 	writeq(dst, edu->mmio + EDU_REG_DMA_DST);
 	writeq(len, edu->mmio + EDU_REG_DMA_COUNT);
 	writeq(EDU_DMA_RUN | EDU_DMA_IRQ | dir, edu->mmio + EDU_REG_DMA_CMD);
-
-	if (!wait_for_completion_timeout(&edu->done,
-					 msecs_to_jiffies(transfer_timeout_ms))) {
-		/* The buffer must not be reused while edu may still write it. */
-		edu->broken = edu_quiesce(edu) != 0;
-		pci_err(edu->pdev, "DMA transfer of %u bytes timed out%s\n", len,
-			edu->broken ? "; engine stopped" : "");
-		return -ETIMEDOUT;
-	}
-	return 0;
 }
 
-static int edu_copy(struct dim_engine *engine, dma_addr_t dst, dma_addr_t src,
-		    u64 len)
+/* A copy is staged through edu's buffer: the second half starts here. */
+static irqreturn_t edu_irq(int irq, void *data)
+{
+	struct edu_engine *edu = data;
+	u32 status = readl(edu->mmio + EDU_REG_IRQ_STATUS);
+	bool done = false;
+
+	if (!status)
+		return IRQ_NONE;
+	writel(status, edu->mmio + EDU_REG_IRQ_ACK);
+	if (!(status & EDU_IRQ_DMA_DONE))
+		return IRQ_HANDLED;
+
+	spin_lock(&edu->lock);
+	if (edu->stage == 1) {
+		edu->stage = 2;
+		edu_start(edu, EDU_BUF_ADDR, edu->dst, edu->len,
+			  EDU_DMA_TO_RAM);
+	} else if (edu->stage == 2) {
+		edu->stage = 0;
+		done = true;
+	}
+	spin_unlock(&edu->lock);
+
+	if (done)
+		dim_engine_done(&edu->engine, 0);
+	return IRQ_HANDLED;
+}
+
+static int edu_submit(struct dim_engine *engine, dma_addr_t dst,
+		      dma_addr_t src, u32 len)
 {
 	struct edu_engine *edu = to_edu(engine);
+	unsigned long flags;
 	int ret = 0;
 
-	mutex_lock(&edu->lock);
-	while (len && !ret) {
-		u32 chunk = min_t(u64, len, EDU_CHUNK);
-
-		if (edu->broken) {
-			ret = -EIO;
-			break;
-		}
-		ret = edu_transfer(edu, src, EDU_BUF_ADDR, chunk, 0);
-		if (!ret)
-			ret = edu_transfer(edu, EDU_BUF_ADDR, dst, chunk,
-					   EDU_DMA_TO_RAM);
-		src += chunk;
-		dst += chunk;
-		len -= chunk;
+	if (!len || len > EDU_CHUNK)
+		return -EINVAL;
+	spin_lock_irqsave(&edu->lock, flags);
+	if (edu->stage) {
+		ret = -EBUSY;
+	} else {
+		edu->stage = 1;
+		edu->dst = dst;
+		edu->len = len;
+		edu_start(edu, src, EDU_BUF_ADDR, len, 0);
 	}
-	mutex_unlock(&edu->lock);
+	spin_unlock_irqrestore(&edu->lock, flags);
+	return ret;
+}
+
+/* The transfer hung: let it end, and forget it. */
+static int edu_reset(struct dim_engine *engine)
+{
+	struct edu_engine *edu = to_edu(engine);
+	int ret;
+
+	/* Stop the interrupt handler from starting a second stage. */
+	spin_lock_irq(&edu->lock);
+	edu->stage = 0;
+	spin_unlock_irq(&edu->lock);
+	ret = edu_quiesce(edu);
+	synchronize_irq(pci_irq_vector(edu->pdev, 0));
+	if (ret)
+		pci_err(edu->pdev, "DMA engine does not stop; engine lost\n");
 	return ret;
 }
 
 static const struct dim_engine_ops edu_engine_ops = {
-	.copy = edu_copy,
+	.submit = edu_submit,
+	.reset = edu_reset,
 };
 
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -163,8 +181,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!edu)
 		return -ENOMEM;
 	edu->pdev = pdev;
-	mutex_init(&edu->lock);
-	init_completion(&edu->done);
+	spin_lock_init(&edu->lock);
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -193,6 +210,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	edu->engine.ops = &edu_engine_ops;
 	edu->engine.dev = &pdev->dev;
 	edu->engine.name = "edu";
+	edu->engine.max_transfer = EDU_CHUNK;
 	pci_set_drvdata(pdev, edu);
 	return dim_device_register(&edu->engine);
 }

@@ -273,16 +273,17 @@ bool vs_p2p_possible(const struct vs_gpus *g)
 	return strcmp(vs_expected_route(g), "refused") != 0;
 }
 
-int vs_open_drm_driver(const char *name)
+static int open_drm_node(const char *name, const char *kind, int first,
+			 int last)
 {
 	char path[64];
 	int minor;
 
-	for (minor = 128; minor < 192; minor++) {
+	for (minor = first; minor <= last; minor++) {
 		drmVersionPtr version;
 		int fd;
 
-		snprintf(path, sizeof(path), "/dev/dri/renderD%d", minor);
+		snprintf(path, sizeof(path), "/dev/dri/%s%d", kind, minor);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
@@ -295,4 +296,40 @@ int vs_open_drm_driver(const char *name)
 		close(fd);
 	}
 	return -ENODEV;
+}
+
+int vs_open_drm_driver(const char *name)
+{
+	return open_drm_node(name, "renderD", 128, 191);
+}
+
+int vs_open_drm_primary(const char *name)
+{
+	return open_drm_node(name, "card", 0, 63);
+}
+
+void vs_importer_debugfs(const struct vs_gpus *g, const char *file,
+			 char *path, size_t len)
+{
+	const char *minor = strrchr(g->b_node, 'D');
+
+	igt_assert(minor);
+	snprintf(path, len, "/sys/kernel/debug/dri/%s/%s", minor + 1, file);
+}
+
+long long vs_job_counter(const struct vs_gpus *g, const char *name)
+{
+	char path[128], text[16384], key[64];
+	const char *at;
+	long long value;
+
+	vs_importer_debugfs(g, "drm_import", path, sizeof(path));
+	vs_read_text(path, text, sizeof(text));
+	at = strstr(text, "\njobs ");
+	snprintf(key, sizeof(key), " %s ", name);
+	igt_assert_f(at, "no job counters in:\n%s", text);
+	at = strstr(at, key);
+	igt_assert_f(at && sscanf(at + strlen(key), "%lld", &value) == 1,
+		     "no counter \"%s\" in:\n%s", name, text);
+	return value;
 }

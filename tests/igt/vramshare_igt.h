@@ -53,6 +53,17 @@ long vs_check_value(const volatile uint8_t *p, uint8_t value, size_t len);
 
 /* Opens the first render node of DRM driver @name; -errno if none. */
 int vs_open_drm_driver(const char *name);
+/* The same for its primary node (vgem creates objects only there). */
+int vs_open_drm_primary(const char *name);
+
+/* Largest transfer of the rig's engine (edu): jobs are cut into these. */
+#define VS_ENGINE_TRANSFER	2048
+
+/* Path of drm-import's debugfs file @file for GPU B. */
+void vs_importer_debugfs(const struct vs_gpus *g, const char *file,
+			 char *path, size_t len);
+/* A job counter (completed, failed, canceled, ...) from GPU B's debugfs. */
+long long vs_job_counter(const struct vs_gpus *g, const char *name);
 
 /* Reads a (small) text file, NUL-terminated; fails the test on error. */
 char *vs_read_text(const char *path, char *buf, size_t len);

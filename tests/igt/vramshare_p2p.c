@@ -109,19 +109,6 @@ static bool vs_bo_imported(struct vrs_importer *imp, uint32_t handle)
 	return info.imported;
 }
 
-static void read_job_counters(const char *path, long long *completed,
-			      long long *refused)
-{
-	char text[8192];
-	const char *line;
-
-	vs_read_text(path, text, sizeof(text));
-	line = strstr(text, "jobs completed ");
-	igt_assert_f(line && sscanf(line, "jobs completed %lld refused %lld",
-				    completed, refused) == 2,
-		     "no job counters in:\n%s", text);
-}
-
 static void sysfs_reset(const char *address)
 {
 	char path[128];
@@ -299,21 +286,19 @@ igt_main
 
 	igt_describe("The importer's debugfs shows imports, their mapping and the refused jobs");
 	igt_subtest("importer-debugfs") {
-		const char *node = strrchr(gpus.b_node, 'D');
-		long long done0, refused0, done1, refused1;
+		long long done0, refused0;
 		char path[128], text[8192], want[160];
 		uint32_t src, local;
 		struct stat st;
 		int fd;
 
 		igt_require(vs_p2p_possible(&gpus));
-		igt_assert(node);
-		snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%s/drm_import",
-			 node + 1);
+		vs_importer_debugfs(&gpus, "drm_import", path, sizeof(path));
 		src = vs_export_import(&gpus, SRC_OFFSET, LEN, &fd);
 		igt_assert_eq(fstat(fd, &st), 0);
 		igt_assert_eq(vrs_bo_create(gpus.b, LEN, &local), 0);
-		read_job_counters(path, &done0, &refused0);
+		done0 = vs_job_counter(&gpus, "completed");
+		refused0 = vs_job_counter(&gpus, "refused");
 
 		copy_ok(local, 0, src, 0, LEN);
 		vs_read_text(path, text, sizeof(text));
@@ -329,9 +314,8 @@ igt_main
 			 "import dma-buf %lu exporter vfio_pci_dmabuf size %llu unmapped invalidations 1 maps 1",
 			 (unsigned long)st.st_ino, LEN);
 		igt_assert_f(strstr(text, want), "no \"%s\" in:\n%s", want, text);
-		read_job_counters(path, &done1, &refused1);
-		igt_assert_eq(done1, done0 + 1);
-		igt_assert_eq(refused1, refused0 + 1);
+		igt_assert_eq(vs_job_counter(&gpus, "completed"), done0 + 1);
+		igt_assert_eq(vs_job_counter(&gpus, "refused"), refused0 + 1);
 
 		vrs_bo_close(gpus.b, local);
 		vrs_bo_close(gpus.b, src);

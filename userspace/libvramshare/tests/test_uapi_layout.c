@@ -46,6 +46,11 @@ static void drm_import_has_no_padding(void **state)
 	assert_int_equal(offsetof(struct drm_import_bo_info, invalidations), 24);
 	assert_int_equal(sizeof(struct drm_import_copy), 40);
 	assert_int_equal(offsetof(struct drm_import_copy, size), 24);
+	assert_int_equal(sizeof(struct drm_import_submit), 64);
+	assert_int_equal(offsetof(struct drm_import_submit, size), 32);
+	assert_int_equal(offsetof(struct drm_import_submit, in_fence_fd), 48);
+	assert_int_equal(offsetof(struct drm_import_submit, out_syncobj), 60);
+	assert_int_equal(sizeof(struct drm_import_bo_wait), 16);
 }
 
 int main(void)

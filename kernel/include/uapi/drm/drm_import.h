@@ -3,8 +3,12 @@
  * drm-import: uAPI of the importing GPU's DRM render driver.
  *
  * Objects are either local (system memory, created here) or imported
- * (PRIME fd to handle, a dynamic peer-to-peer attachment). Copy jobs run
- * on the device's engine between any two objects.
+ * (PRIME fd to handle, a dynamic peer-to-peer attachment). Jobs (copy and
+ * fill) run asynchronously on the device's engine, in submission order;
+ * each has a dma-fence that signals when it ends, with an error if it
+ * failed. The fence is returned as a sync_file and/or placed in a
+ * drm_syncobj, and added to the reservation objects of the objects the
+ * job touches (implicit synchronisation). See docs/importer.md.
  *
  * Every reserved or padding field must be zero and every unknown flag is
  * refused with -EINVAL, so that later versions can give them meaning.
@@ -20,12 +24,14 @@ extern "C" {
 #endif
 
 #define DRM_IMPORT_VERSION_MAJOR	0
-#define DRM_IMPORT_VERSION_MINOR	1
+#define DRM_IMPORT_VERSION_MINOR	2
 
 #define DRM_IMPORT_BO_CREATE		0x00
 #define DRM_IMPORT_BO_MMAP_OFFSET	0x01
 #define DRM_IMPORT_BO_INFO		0x02
 #define DRM_IMPORT_COPY			0x03
+#define DRM_IMPORT_SUBMIT		0x04
+#define DRM_IMPORT_BO_WAIT		0x05
 
 /**
  * struct drm_import_bo_create - create a local object in system memory
@@ -94,8 +100,11 @@ struct drm_import_bo_info {
  * @flags: must be 0
  * @pad: must be 0
  *
- * Returns when the copy is complete. An imported object whose exporter
- * revoked it fails the copy with -ENODEV and no byte is transferred.
+ * The synchronous form of DRM_IMPORT_SUBMIT: a copy job submitted with
+ * DRM_IMPORT_SUBMIT_NO_WAIT, waited for. Returns 0 when the copy is
+ * complete, or the job's error: -ENODEV (no byte transferred) when an
+ * imported object is revoked at submission, -ECANCELED when a revocation
+ * interrupted it.
  */
 struct drm_import_copy {
 	__u32 src_handle;
@@ -107,6 +116,93 @@ struct drm_import_copy {
 	__u32 pad;
 };
 
+/* struct drm_import_submit.op */
+#define DRM_IMPORT_JOB_COPY		1
+#define DRM_IMPORT_JOB_FILL		2
+
+/* struct drm_import_submit.flags */
+#define DRM_IMPORT_SUBMIT_NO_WAIT	0x1
+#define DRM_IMPORT_SUBMIT_IN_FENCE_FD	0x2
+#define DRM_IMPORT_SUBMIT_OUT_FENCE_FD	0x4
+#define DRM_IMPORT_SUBMIT_FLAGS		(DRM_IMPORT_SUBMIT_NO_WAIT | \
+					 DRM_IMPORT_SUBMIT_IN_FENCE_FD | \
+					 DRM_IMPORT_SUBMIT_OUT_FENCE_FD)
+
+/**
+ * struct drm_import_submit - queue a copy or fill job on the engine
+ * @op: DRM_IMPORT_JOB_COPY or DRM_IMPORT_JOB_FILL
+ * @flags: DRM_IMPORT_SUBMIT_* bits:
+ *         NO_WAIT: if an imported object is revoked, fail with -ENODEV
+ *         instead of waiting for the exporter to restore it;
+ *         IN_FENCE_FD: the job waits for the sync_file @in_fence_fd;
+ *         OUT_FENCE_FD: return the job's fence as a sync_file in
+ *         @out_fence_fd
+ * @src_handle: copy: the object read from; fill: must be 0
+ * @dst_handle: the object written to (a copy's may be @src_handle)
+ * @src_offset: copy: byte offset in the source; fill: must be 0
+ * @dst_offset: byte offset in the destination
+ * @size: bytes; not zero; every range must lie inside its object
+ * @fill_value: fill: 32-bit pattern, repeated from the first byte
+ *         written (little endian); copy: must be 0
+ * @timeout_ms: bound on the job's life from submission (waiting for
+ *         fences and restores, and running); past it the job fails with
+ *         -ETIMEDOUT. 0 selects the driver's default (module parameter
+ *         job_timeout_ms)
+ * @in_fence_fd: a sync_file fd, with IN_FENCE_FD; otherwise must be 0
+ * @out_fence_fd: out: with OUT_FENCE_FD, a new sync_file fd; must be 0
+ * @in_syncobj: a drm_syncobj handle whose fence the job waits for, or 0
+ * @out_syncobj: a drm_syncobj handle that receives the job's fence, or 0
+ *
+ * Besides the explicit fences, a job waits for the fences already in its
+ * objects' reservation objects: writers of what it reads, readers and
+ * writers of what it writes. Fences only order: a dependency that failed
+ * does not fail the job.
+ *
+ * A job's fence signals with an error when the job fails: -ENODEV (an
+ * object revoked with NO_WAIT, or the device unplugged), -ECANCELED (the
+ * exporter revoked an object while the job was queued or running; bytes
+ * already written stay written), -ETIMEDOUT (@timeout_ms elapsed, or the
+ * engine hung and was reset).
+ *
+ * Returns 0 once the job is queued. A submission that finds an imported
+ * object revoked waits, interruptibly and at most @timeout_ms, for the
+ * restore (-ETIMEDOUT), unless NO_WAIT is set (-ENODEV). Bad handles give
+ * -ENOENT, bad fences -EINVAL or -ENOENT, everything else malformed
+ * -EINVAL; nothing is queued then.
+ */
+struct drm_import_submit {
+	__u32 op;
+	__u32 flags;
+	__u32 src_handle;
+	__u32 dst_handle;
+	__u64 src_offset;
+	__u64 dst_offset;
+	__u64 size;
+	__u32 fill_value;
+	__u32 timeout_ms;
+	__s32 in_fence_fd;
+	__s32 out_fence_fd;
+	__u32 in_syncobj;
+	__u32 out_syncobj;
+};
+
+/**
+ * struct drm_import_bo_wait - wait until no job uses an object
+ * @handle: the object
+ * @flags: must be 0
+ * @timeout_ns: relative timeout; 0 only tests. Negative is refused
+ *
+ * Waits for every fence in the object's reservation object: this
+ * driver's jobs, and those of other drivers sharing the object.
+ * Returns 0 when idle, -ETIMEDOUT when the object is still busy after
+ * @timeout_ns (at once when it is 0), -EINTR on a signal.
+ */
+struct drm_import_bo_wait {
+	__u32 handle;
+	__u32 flags;
+	__s64 timeout_ns;
+};
+
 #define DRM_IOCTL_IMPORT_BO_CREATE \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_IMPORT_BO_CREATE, struct drm_import_bo_create)
 #define DRM_IOCTL_IMPORT_BO_MMAP_OFFSET \
@@ -115,6 +211,10 @@ struct drm_import_copy {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_IMPORT_BO_INFO, struct drm_import_bo_info)
 #define DRM_IOCTL_IMPORT_COPY \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_IMPORT_COPY, struct drm_import_copy)
+#define DRM_IOCTL_IMPORT_SUBMIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_IMPORT_SUBMIT, struct drm_import_submit)
+#define DRM_IOCTL_IMPORT_BO_WAIT \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_IMPORT_BO_WAIT, struct drm_import_bo_wait)
 
 #if defined(__cplusplus)
 }
