@@ -1,0 +1,979 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vramshare_jobs: drm-import's asynchronous jobs on GPU B: copies and
+ * fills of every shape, explicit fences (sync_file, drm_syncobj) and
+ * implicit ones (another driver's, through a shared object), timeouts,
+ * engine hangs, and jobs meeting GPU A's revocations: queued, submitted
+ * while revoked, and a storm of resets.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+#include <drm/drm_import.h>
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
+
+#include "igt.h"
+#include "vgem.h"
+#include "vramshare_igt.h"
+
+#define PAGE		4096ull
+#define VRAM_OFFSET	(8ull << 20)	/* in GPU A's VRAM */
+#define CANARY		0x5a
+#define UNTOUCHED	0xaa
+
+static struct vs_gpus gpus;
+
+/* A local object, mapped. */
+struct local {
+	uint32_t handle;
+	uint8_t *map;
+	uint64_t size;
+};
+
+static void local_new(struct local *l, uint64_t size)
+{
+	l->size = size;
+	igt_assert_eq(vrs_bo_create(gpus.b, size, &l->handle), 0);
+	igt_assert_eq(vrs_bo_mmap(gpus.b, l->handle, size, (void **)&l->map), 0);
+}
+
+static void local_free(struct local *l)
+{
+	munmap(l->map, l->size);
+	igt_assert_eq(vrs_bo_close(gpus.b, l->handle), 0);
+}
+
+static int b_fd(void)
+{
+	return vrs_importer_fd(gpus.b);
+}
+
+static int submit(struct drm_import_submit *s)
+{
+	return drmIoctl(b_fd(), DRM_IOCTL_IMPORT_SUBMIT, s) ? -errno : 0;
+}
+
+static struct drm_import_submit copy_job(uint32_t dst, uint64_t dst_off,
+					 uint32_t src, uint64_t src_off,
+					 uint64_t size)
+{
+	struct drm_import_submit s = {
+		.op = DRM_IMPORT_JOB_COPY, .dst_handle = dst,
+		.dst_offset = dst_off, .src_handle = src,
+		.src_offset = src_off, .size = size,
+	};
+	return s;
+}
+
+static struct drm_import_submit fill_job(uint32_t dst, uint64_t off,
+					 uint64_t size, uint32_t value)
+{
+	struct drm_import_submit s = {
+		.op = DRM_IMPORT_JOB_FILL, .dst_handle = dst,
+		.dst_offset = off, .size = size, .fill_value = value,
+	};
+	return s;
+}
+
+/* Submits with an out-fence; returns the sync_file. */
+static int submit_fenced(struct drm_import_submit *s)
+{
+	int ret;
+
+	s->flags |= DRM_IMPORT_SUBMIT_OUT_FENCE_FD;
+	ret = submit(s);
+	igt_assert_f(ret == 0, "submit: %s\n", strerror(-ret));
+	igt_assert(s->out_fence_fd > 0);
+	return s->out_fence_fd;
+}
+
+/* 1: signalled, 0: pending, -errno: signalled with that error. */
+static int fence_status(int fence)
+{
+	struct sync_file_info info;
+
+	memset(&info, 0, sizeof(info));
+	igt_assert_eq(ioctl(fence, SYNC_IOC_FILE_INFO, &info), 0);
+	return info.status;
+}
+
+/* Waits up to @ms for the sync_file; returns its status. */
+static int fence_wait(int fence, int ms)
+{
+	struct pollfd p = { .fd = fence, .events = POLLIN };
+
+	igt_assert(poll(&p, 1, ms) >= 0);
+	return fence_status(fence);
+}
+
+/* Runs a job to its end; returns 0 or its error. */
+static int run(struct drm_import_submit s)
+{
+	int fence = submit_fenced(&s), status;
+
+	status = fence_wait(fence, 60000);
+	close(fence);
+	igt_assert_f(status != 0, "job still running after 60 s\n");
+	return status == 1 ? 0 : status;
+}
+
+static void run_ok(struct drm_import_submit s)
+{
+	int ret = run(s);
+
+	igt_assert_f(ret == 0, "job: %s\n", strerror(-ret));
+}
+
+static int bo_wait(uint32_t handle, int64_t timeout_ns)
+{
+	struct drm_import_bo_wait w = { .handle = handle,
+					.timeout_ns = timeout_ns };
+
+	return drmIoctl(b_fd(), DRM_IOCTL_IMPORT_BO_WAIT, &w) ? -errno : 0;
+}
+
+static uint8_t fill_byte(uint32_t value, uint64_t i)
+{
+	return value >> (8 * (i % 4));
+}
+
+/* vgem: a source of fences we signal when we choose. */
+struct foreign {
+	int vgem;
+	uint32_t handle, fence;
+	int dmabuf;
+};
+
+static int open_vgem(void)
+{
+	int fd = vs_open_drm_primary("vgem");
+
+	if (fd < 0) {
+		igt_assert_eq(system("modprobe vgem"), 0);
+		fd = vs_open_drm_primary("vgem");
+	}
+	igt_assert(fd >= 0);
+	return fd;
+}
+
+/* A vgem object of @size with an unsignalled write fence. */
+static void foreign_new(struct foreign *f, uint64_t size)
+{
+	struct drm_mode_create_dumb dumb = { .width = size / 4, .height = 1,
+					     .bpp = 32 };
+	struct vs_vgem_fence_attach attach = { .flags = VS_VGEM_FENCE_WRITE };
+
+	f->vgem = open_vgem();
+	igt_assert_eq(drmIoctl(f->vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb), 0);
+	f->handle = dumb.handle;
+	igt_assert_eq(drmPrimeHandleToFD(f->vgem, f->handle,
+					 O_CLOEXEC | O_RDWR, &f->dmabuf), 0);
+	attach.handle = f->handle;
+	igt_assert_eq(drmIoctl(f->vgem, VS_IOCTL_VGEM_FENCE_ATTACH, &attach), 0);
+	f->fence = attach.out_fence;
+}
+
+/* The foreign object's write fence, as a sync_file. */
+static int foreign_sync_file(struct foreign *f)
+{
+	struct dma_buf_export_sync_file e = { .flags = DMA_BUF_SYNC_READ };
+
+	igt_assert_eq(ioctl(f->dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &e), 0);
+	return e.fd;
+}
+
+static void foreign_signal(struct foreign *f)
+{
+	struct vs_vgem_fence_signal sig = { .fence = f->fence };
+
+	igt_assert_eq(drmIoctl(f->vgem, VS_IOCTL_VGEM_FENCE_SIGNAL, &sig), 0);
+}
+
+static void foreign_free(struct foreign *f)
+{
+	close(f->dmabuf);
+	close(f->vgem);
+}
+
+/* GPU A's VRAM window [VRAM_OFFSET, +len) imported on B, with canaries. */
+struct window {
+	uint32_t handle;
+	int dmabuf;
+	uint64_t len;
+	uint8_t *cpu;
+};
+
+static void window_open(struct window *w, uint64_t len)
+{
+	w->len = len;
+	w->cpu = gpus.vram + VRAM_OFFSET;
+	vs_set(w->cpu - PAGE, CANARY, PAGE);
+	vs_set(w->cpu + len, CANARY, PAGE);
+	w->handle = vs_export_import(&gpus, VRAM_OFFSET, len, &w->dmabuf);
+}
+
+/* The canaries: the pages next to the exported range never change. */
+static void window_close(struct window *w)
+{
+	igt_assert_eq(vs_check_value(w->cpu - PAGE, CANARY, PAGE), -1);
+	igt_assert_eq(vs_check_value(w->cpu + w->len, CANARY, PAGE), -1);
+	vrs_bo_close(gpus.b, w->handle);
+	close(w->dmabuf);
+}
+
+static void write_sysfs(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
+	igt_assert_eq(write(fd, value, strlen(value)), (ssize_t)strlen(value));
+	close(fd);
+}
+
+static void write_param(const char *name, const char *value)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/module/drm_import/parameters/%s",
+		 name);
+	write_sysfs(path, value);
+}
+
+/* GPU B's PCI address, from its render node. */
+static void importer_address(char *address, size_t len)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	const char *node = strrchr(gpus.b_node, '/');
+	ssize_t n;
+
+	igt_assert(node);
+	snprintf(link, sizeof(link), "/sys/class/drm%s/device", node);
+	n = readlink(link, target, sizeof(target) - 1);
+	igt_assert(n > 0);
+	target[n] = '\0';
+	snprintf(address, len, "%s", strrchr(target, '/') + 1);
+}
+
+/* The drm_import.ko the rig loaded (RIG_MODULES lists the modules). */
+static int module_file(void)
+{
+	const char *list = getenv("RIG_MODULES");
+	char path[PATH_MAX];
+	const char *at, *end;
+
+	igt_require_f(list, "RIG_MODULES unset: not in the rig\n");
+	at = strstr(list, "/drm_import.ko");
+	igt_assert(at);
+	end = at + strlen("/drm_import.ko");
+	while (at > list && at[-1] != ' ')
+		at--;
+	snprintf(path, sizeof(path), "%.*s", (int)(end - at), at);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+struct blocked_submit {
+	struct drm_import_submit s;
+	int ret;
+};
+
+static void *submit_thread(void *arg)
+{
+	struct blocked_submit *b = arg;
+
+	b->ret = submit(&b->s);
+	return NULL;
+}
+
+static void check_submit_invalid(void)
+{
+	struct local a, b;
+	struct drm_import_submit s;
+	uint32_t syncobj;
+
+	local_new(&a, PAGE);
+	local_new(&b, PAGE);
+	igt_assert_eq(drmSyncobjCreate(b_fd(), 0, &syncobj), 0);
+
+#define REFUSED(err, ...) do {						\
+		s = copy_job(b.handle, 0, a.handle, 0, 16);		\
+		__VA_ARGS__;						\
+		igt_assert_eq(submit(&s), err);				\
+	} while (0)
+	REFUSED(-EINVAL, s.op = 0);
+	REFUSED(-EINVAL, s.op = 3);
+	REFUSED(-EINVAL, s.flags = 0x8);
+	REFUSED(-EINVAL, s.flags = 0x80000000u);
+	REFUSED(-EINVAL, s.size = 0);
+	REFUSED(-EINVAL, s.fill_value = 1);
+	REFUSED(-EINVAL, s.out_fence_fd = 3);
+	REFUSED(-EINVAL, s.in_fence_fd = 3);
+	REFUSED(-EINVAL, s.src_offset = PAGE - 15);
+	REFUSED(-EINVAL, s.dst_offset = PAGE);
+	REFUSED(-EINVAL, s.src_offset = ~0ull);
+	REFUSED(-EINVAL, s.size = ~0ull - 8; s.dst_offset = 16);
+	REFUSED(-ENOENT, s.src_handle = 0xdead);
+	REFUSED(-ENOENT, s.dst_handle = 0);
+	REFUSED(-ENOENT, s.in_syncobj = 0xdead);
+	REFUSED(-ENOENT, s.out_syncobj = 0xdead);
+	/* A syncobj without a fence is no dependency to wait for */
+	REFUSED(-EINVAL, s.in_syncobj = syncobj);
+	/* An in-fence that is not a sync_file */
+	REFUSED(-EINVAL, s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
+		s.in_fence_fd = b_fd());
+	REFUSED(-EINVAL, s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
+		s.in_fence_fd = -1);
+	s = fill_job(b.handle, 0, 16, 1);
+	s.src_handle = a.handle;
+	igt_assert_eq(submit(&s), -EINVAL);
+	s = fill_job(b.handle, 0, 16, 1);
+	s.src_offset = 1;
+	igt_assert_eq(submit(&s), -EINVAL);
+	s = fill_job(b.handle, 1, PAGE, 1);
+	igt_assert_eq(submit(&s), -EINVAL);
+#undef REFUSED
+
+	{
+		struct drm_import_bo_wait w = { .handle = a.handle };
+
+		w.flags = 1;
+		igt_assert_eq(drmIoctl(b_fd(), DRM_IOCTL_IMPORT_BO_WAIT, &w), -1);
+		igt_assert_eq(errno, EINVAL);
+		w.flags = 0;
+		w.timeout_ns = -1;
+		igt_assert_eq(drmIoctl(b_fd(), DRM_IOCTL_IMPORT_BO_WAIT, &w), -1);
+		igt_assert_eq(errno, EINVAL);
+		igt_assert_eq(bo_wait(0xdead, 0), -ENOENT);
+		igt_assert_eq(bo_wait(a.handle, 0), 0);
+	}
+
+	/* Nothing was queued: the objects are idle and untouched */
+	igt_assert_eq(bo_wait(b.handle, 0), 0);
+	drmSyncobjDestroy(b_fd(), syncobj);
+	local_free(&a);
+	local_free(&b);
+}
+
+/* Copies of @cases between local objects; every byte of @dst checked. */
+static void check_copies(void)
+{
+	static const struct { uint64_t src, dst, size; } cases[] = {
+		{ 0, 0, 1 }, { 1, 2, 3 }, { 4095, 1, 2 }, { 7, 4093, 4097 },
+		{ 5, 100, 2048 }, { 2047, 2049, 2050 }, { 0, 0, 3 * PAGE },
+	};
+	struct local src, dst;
+	unsigned int i;
+
+	local_new(&src, 3 * PAGE);
+	local_new(&dst, 3 * PAGE);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t end = cases[i].dst + cases[i].size;
+
+		vs_fill(src.map, src.size, 100 + i);
+		vs_set(dst.map, UNTOUCHED, dst.size);
+		run_ok(copy_job(dst.handle, cases[i].dst, src.handle,
+				cases[i].src, cases[i].size));
+		igt_assert_eq(vs_check_value(dst.map, UNTOUCHED, cases[i].dst),
+			      -1);
+		igt_assert_f(!memcmp(dst.map + cases[i].dst,
+				     src.map + cases[i].src, cases[i].size),
+			     "case %u: copied bytes differ\n", i);
+		igt_assert_eq(vs_check_value(dst.map + end, UNTOUCHED,
+					     dst.size - end), -1);
+	}
+	local_free(&src);
+	local_free(&dst);
+}
+
+static void check_fill_range(const uint8_t *p, uint64_t size, uint64_t off,
+			     uint64_t len, uint32_t value)
+{
+	uint64_t i;
+
+	for (i = 0; i < size; i++) {
+		uint8_t want = i >= off && i < off + len ?
+			       fill_byte(value, i - off) : UNTOUCHED;
+
+		igt_assert_f(p[i] == want, "byte %llu: %#x, want %#x\n",
+			     (unsigned long long)i, p[i], want);
+	}
+}
+
+static void check_fills(void)
+{
+	static const struct { uint64_t off, size; } cases[] = {
+		{ 0, 1 }, { 3, 5 }, { 4095, 2 }, { 1, 2 * PAGE + 3 },
+		{ 0, 3 * PAGE },
+	};
+	struct local dst;
+	unsigned int i;
+
+	local_new(&dst, 3 * PAGE);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t value = 0x11223344u + i;
+
+		vs_set(dst.map, UNTOUCHED, dst.size);
+		run_ok(fill_job(dst.handle, cases[i].off, cases[i].size, value));
+		check_fill_range(dst.map, dst.size, cases[i].off,
+				 cases[i].size, value);
+	}
+	local_free(&dst);
+}
+
+igt_main
+{
+	igt_fixture {
+		vs_open_exporter(&gpus);
+		vs_open_importer(&gpus);
+	}
+
+	igt_describe("Malformed submissions and waits are refused and queue nothing");
+	igt_subtest("submit-invalid")
+		check_submit_invalid();
+
+	igt_describe("Copies of 1 byte, odd offsets, page-crossing and whole-object sizes move exactly those bytes");
+	igt_subtest("copy-sizes")
+		check_copies();
+
+	igt_describe("Fills of 1 byte, odd offsets and several pages write the pattern and nothing else");
+	igt_subtest("fill-sizes")
+		check_fills();
+
+	igt_describe("Fills and copies into GPU A's VRAM, peer to peer; the pages around it never change");
+	igt_subtest("vram-fill-copy") {
+		struct window w;
+		struct local l;
+
+		igt_require(vs_p2p_possible(&gpus));
+		window_open(&w, 2 * PAGE);
+		local_new(&l, 2 * PAGE);
+		vs_set(w.cpu, UNTOUCHED, w.len);
+		run_ok(fill_job(w.handle, 3, PAGE + 1, 0xa1b2c3d4u));
+		check_fill_range(w.cpu, w.len, 3, PAGE + 1, 0xa1b2c3d4u);
+
+		vs_fill(l.map, l.size, 9);
+		run_ok(copy_job(w.handle, 1, l.handle, 2, PAGE + 7));
+		igt_assert(!memcmp(w.cpu + 1, l.map + 2, PAGE + 7));
+		vs_set(l.map, 0, l.size);
+		run_ok(copy_job(l.handle, 0, w.handle, 0, w.len));
+		igt_assert(!memcmp(l.map, w.cpu, w.len));
+		local_free(&l);
+		window_close(&w);
+	}
+
+	igt_describe("Jobs queue without waiting, run in order, and each waits for the one writing what it reads");
+	igt_subtest("queue-in-order") {
+		struct local obj[4];
+		int fences[3], i;
+
+		for (i = 0; i < 4; i++)
+			local_new(&obj[i], PAGE);
+		vs_fill(obj[0].map, PAGE, 21);
+		for (i = 1; i < 4; i++)
+			vs_set(obj[i].map, 0, PAGE);
+		/* 0 -> 1 -> 2 -> 3, submitted at once */
+		for (i = 0; i < 3; i++) {
+			struct drm_import_submit s =
+				copy_job(obj[i + 1].handle, 0, obj[i].handle, 0,
+					 PAGE);
+
+			fences[i] = submit_fenced(&s);
+		}
+		igt_assert_eq(bo_wait(obj[3].handle, 0), -ETIMEDOUT);
+		igt_assert_eq(bo_wait(obj[3].handle, 60ll * 1000000000), 0);
+		for (i = 0; i < 3; i++) {
+			igt_assert_eq(fence_status(fences[i]), 1);
+			close(fences[i]);
+		}
+		igt_assert_eq(vs_check(obj[3].map, PAGE, 21), -1);
+		for (i = 0; i < 4; i++)
+			local_free(&obj[i]);
+	}
+
+	igt_describe("A job waits for an unsignalled sync_file in-fence (from vgem) and runs once it signals");
+	igt_subtest("in-fence-sync-file") {
+		struct local src, dst;
+		struct foreign f;
+		struct drm_import_submit s;
+		int in, out;
+
+		local_new(&src, PAGE);
+		local_new(&dst, PAGE);
+		vs_fill(src.map, PAGE, 31);
+		vs_set(dst.map, 0, PAGE);
+		foreign_new(&f, PAGE);
+		in = foreign_sync_file(&f);
+
+		s = copy_job(dst.handle, 0, src.handle, 0, PAGE);
+		s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
+		s.in_fence_fd = in;
+		out = submit_fenced(&s);
+		igt_assert_eq(fence_wait(out, 1000), 0);
+		igt_assert_eq(bo_wait(dst.handle, 0), -ETIMEDOUT);
+		igt_assert_eq(vs_check_value(dst.map, 0, PAGE), -1);
+
+		foreign_signal(&f);
+		igt_assert_eq(fence_wait(out, 60000), 1);
+		igt_assert_eq(vs_check(dst.map, PAGE, 31), -1);
+		close(in);
+		close(out);
+		foreign_free(&f);
+		local_free(&src);
+		local_free(&dst);
+	}
+
+	igt_describe("drm_syncobj in and out: a job waits for one and signals another, which a next job waits for");
+	igt_subtest("syncobj-chain") {
+		struct local a, b, c;
+		struct foreign f;
+		struct drm_import_submit s;
+		uint32_t gate, mid, last;
+		int in;
+
+		local_new(&a, PAGE);
+		local_new(&b, PAGE);
+		local_new(&c, PAGE);
+		vs_fill(a.map, PAGE, 41);
+		vs_set(b.map, 0, PAGE);
+		vs_set(c.map, 0, PAGE);
+		foreign_new(&f, PAGE);
+		in = foreign_sync_file(&f);
+		igt_assert_eq(drmSyncobjCreate(b_fd(), 0, &gate), 0);
+		igt_assert_eq(drmSyncobjCreate(b_fd(), 0, &mid), 0);
+		igt_assert_eq(drmSyncobjCreate(b_fd(), 0, &last), 0);
+		igt_assert_eq(drmSyncobjImportSyncFile(b_fd(), gate, in), 0);
+
+		s = copy_job(b.handle, 0, a.handle, 0, PAGE);
+		s.in_syncobj = gate;
+		s.out_syncobj = mid;
+		igt_assert_eq(submit(&s), 0);
+		s = copy_job(c.handle, 0, b.handle, 0, PAGE);
+		s.in_syncobj = mid;
+		s.out_syncobj = last;
+		igt_assert_eq(submit(&s), 0);
+
+		igt_assert_eq(drmSyncobjWait(b_fd(), &last, 1, 0, 0, NULL), -ETIME);
+		usleep(500 * 1000);
+		igt_assert_eq(drmSyncobjWait(b_fd(), &last, 1, 0, 0, NULL), -ETIME);
+		foreign_signal(&f);
+		igt_assert_eq(drmSyncobjWait(b_fd(), &last, 1, INT64_MAX, 0, NULL), 0);
+		igt_assert_eq(vs_check(c.map, PAGE, 41), -1);
+
+		drmSyncobjDestroy(b_fd(), gate);
+		drmSyncobjDestroy(b_fd(), mid);
+		drmSyncobjDestroy(b_fd(), last);
+		close(in);
+		foreign_free(&f);
+		local_free(&a);
+		local_free(&b);
+		local_free(&c);
+	}
+
+	igt_describe("Implicit sync: a job reading another driver's object waits for that driver's write fence");
+	igt_subtest("implicit-foreign-fence") {
+		struct local dst;
+		struct foreign f;
+		uint32_t theirs;
+		uint8_t *cpu;
+		int out;
+		struct drm_import_submit s;
+
+		foreign_new(&f, PAGE);
+		cpu = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   f.dmabuf, 0);
+		igt_assert(cpu != MAP_FAILED);
+		vs_fill(cpu, PAGE, 51);
+		igt_assert_eq(vrs_import(gpus.b, f.dmabuf, &theirs), 0);
+		local_new(&dst, PAGE);
+		vs_set(dst.map, 0, PAGE);
+
+		s = copy_job(dst.handle, 0, theirs, 0, PAGE);
+		out = submit_fenced(&s);
+		igt_assert_eq(fence_wait(out, 1000), 0);
+		foreign_signal(&f);
+		igt_assert_eq(fence_wait(out, 60000), 1);
+		igt_assert_eq(vs_check(dst.map, PAGE, 51), -1);
+
+		close(out);
+		munmap(cpu, PAGE);
+		vrs_bo_close(gpus.b, theirs);
+		local_free(&dst);
+		foreign_free(&f);
+	}
+
+	igt_describe("A job whose in-fence never signals fails with -ETIMEDOUT at its timeout; the next one runs");
+	igt_subtest("job-timeout") {
+		struct local a, b;
+		struct foreign f;
+		struct drm_import_submit s;
+		long long timedout = vs_job_counter(&gpus, "timedout");
+		int in, out;
+
+		local_new(&a, PAGE);
+		local_new(&b, PAGE);
+		foreign_new(&f, PAGE);
+		in = foreign_sync_file(&f);
+		s = copy_job(b.handle, 0, a.handle, 0, PAGE);
+		s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
+		s.in_fence_fd = in;
+		s.timeout_ms = 300;
+		out = submit_fenced(&s);
+		igt_assert_eq(fence_wait(out, 5000), -ETIMEDOUT);
+		igt_assert_eq(vs_job_counter(&gpus, "timedout"), timedout + 1);
+
+		vs_fill(a.map, PAGE, 61);
+		run_ok(copy_job(b.handle, 0, a.handle, 0, PAGE));
+		igt_assert_eq(vs_check(b.map, PAGE, 61), -1);
+		foreign_signal(&f);
+		close(in);
+		close(out);
+		foreign_free(&f);
+		local_free(&a);
+		local_free(&b);
+	}
+
+	igt_describe("A transfer the engine never completes: the job fails with -ETIMEDOUT, the engine is reset and works again");
+	igt_subtest("engine-hang-recovery") {
+		char path[PATH_MAX];
+		long long hangs = vs_job_counter(&gpus, "hangs");
+		struct local a, b;
+		int fd;
+
+		local_new(&a, PAGE);
+		local_new(&b, PAGE);
+		vs_fill(a.map, PAGE, 71);
+		vs_set(b.map, 0, PAGE);
+		write_param("engine_timeout_ms", "1000");
+		vs_importer_debugfs(&gpus, "inject_hang", path, sizeof(path));
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		igt_assert(fd >= 0);
+		igt_assert_eq(write(fd, "1", 1), 1);
+		close(fd);
+
+		igt_assert_eq(run(copy_job(b.handle, 0, a.handle, 0, PAGE)),
+			      -ETIMEDOUT);
+		igt_assert_eq(vs_job_counter(&gpus, "hangs"), hangs + 1);
+		igt_assert(vs_kmsg_contains("transfer hung", "resetting the engine"));
+		/* The dropped transfer wrote nothing */
+		igt_assert_eq(vs_check_value(b.map, 0, VS_ENGINE_TRANSFER), -1);
+
+		run_ok(copy_job(b.handle, 0, a.handle, 0, PAGE));
+		igt_assert_eq(vs_check(b.map, PAGE, 71), -1);
+		write_param("engine_timeout_ms", "10000");
+		local_free(&a);
+		local_free(&b);
+	}
+
+	igt_describe("A reset of GPU A cancels the jobs queued on its memory at once; none writes it, and copies work after");
+	igt_subtest("revoke-queued-jobs") {
+		long long canceled = vs_job_counter(&gpus, "canceled");
+		struct drm_import_submit s;
+		struct vrs_bo_info info;
+		struct window w;
+		struct foreign f;
+		struct local l;
+		int in, out[2];
+
+		igt_require(vs_p2p_possible(&gpus));
+		window_open(&w, PAGE);
+		local_new(&l, PAGE);
+		vs_fill(l.map, PAGE, 81);
+		vs_set(w.cpu, UNTOUCHED, PAGE);
+		foreign_new(&f, PAGE);
+		in = foreign_sync_file(&f);
+
+		s = copy_job(w.handle, 0, l.handle, 0, PAGE);
+		s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
+		s.in_fence_fd = in;
+		out[0] = submit_fenced(&s);
+		s = fill_job(w.handle, 0, PAGE, 7);
+		out[1] = submit_fenced(&s);
+		igt_assert_eq(fence_wait(out[0], 300), 0);
+
+		igt_assert_eq(vrs_device_reset(gpus.a), 0);
+		igt_assert_eq(fence_status(out[0]), -ECANCELED);
+		igt_assert_eq(fence_status(out[1]), -ECANCELED);
+		igt_assert_eq(vs_job_counter(&gpus, "canceled"), canceled + 2);
+		foreign_signal(&f);
+		igt_assert_eq(bo_wait(w.handle, 0), 0);
+		igt_assert_eq(vs_check_value(w.cpu, UNTOUCHED, PAGE), -1);
+
+		/* Restored and mapped again by the restore: no mapping needed */
+		igt_assert_eq(vrs_bo_info(gpus.b, w.handle, &info), 0);
+		igt_assert(info.mapped);
+		run_ok(copy_job(w.handle, 0, l.handle, 0, PAGE));
+		igt_assert_eq(vs_check(w.cpu, PAGE, 81), -1);
+		{
+			struct vrs_bo_info now;
+
+			igt_assert_eq(vrs_bo_info(gpus.b, w.handle, &now), 0);
+			igt_assert_eq(now.maps, info.maps);
+		}
+		close(out[0]);
+		close(out[1]);
+		close(in);
+		foreign_free(&f);
+		local_free(&l);
+		window_close(&w);
+	}
+
+	igt_describe("Submitting while GPU A's memory is revoked: NO_WAIT fails at once, the default waits for the restore, bounded by the timeout");
+	igt_subtest("submit-while-revoked") {
+		long long refused = vs_job_counter(&gpus, "refused");
+		long long deferred = vs_job_counter(&gpus, "deferred");
+		struct blocked_submit b;
+		struct drm_import_submit s;
+		pthread_t thread;
+		struct window w;
+		struct local l;
+
+		igt_require(vs_p2p_possible(&gpus));
+		window_open(&w, PAGE);
+		local_new(&l, PAGE);
+		vs_fill(l.map, PAGE, 91);
+		vs_set(w.cpu, UNTOUCHED, PAGE);
+		igt_assert_eq(vrs_device_set_memory_decode(gpus.a, 0), 0);
+
+		s = copy_job(w.handle, 0, l.handle, 0, PAGE);
+		s.flags = DRM_IMPORT_SUBMIT_NO_WAIT;
+		igt_assert_eq(submit(&s), -ENODEV);
+		igt_assert_eq(vrs_copy(gpus.b, w.handle, 0, l.handle, 0, PAGE),
+			      -ENODEV);
+		igt_assert_eq(vs_job_counter(&gpus, "refused"), refused + 2);
+		s.flags = 0;
+		s.timeout_ms = 300;
+		igt_assert_eq(submit(&s), -ETIMEDOUT);
+		igt_assert_eq(vs_job_counter(&gpus, "deferred"), deferred + 1);
+
+		/* A submission waiting when the restore comes goes through */
+		b.s = copy_job(w.handle, 0, l.handle, 0, PAGE);
+		b.s.flags = DRM_IMPORT_SUBMIT_OUT_FENCE_FD;
+		b.ret = 1;
+		igt_assert_eq(pthread_create(&thread, NULL, submit_thread, &b), 0);
+		usleep(500 * 1000);
+		igt_assert_eq(b.ret, 1);	/* still waiting */
+		igt_assert_eq(vrs_device_set_memory_decode(gpus.a, 1), 0);
+		igt_assert_eq(pthread_join(thread, NULL), 0);
+		igt_assert_eq(b.ret, 0);
+		igt_assert_eq(fence_wait(b.s.out_fence_fd, 60000), 1);
+		igt_assert_eq(vs_check(w.cpu, PAGE, 91), -1);
+		igt_assert_eq(vs_job_counter(&gpus, "deferred"), deferred + 2);
+		close(b.s.out_fence_fd);
+		local_free(&l);
+		window_close(&w);
+	}
+
+	igt_describe("No DMA reaches a dma-buf revoked for good: the BAR stays live, and its bytes never change");
+	igt_subtest("revoked-range-untouched") {
+		struct drm_import_submit s;
+		struct window w;
+		struct local l;
+
+		igt_require(vs_p2p_possible(&gpus));
+		window_open(&w, PAGE);
+		local_new(&l, PAGE);
+		vs_fill(l.map, PAGE, 95);
+		vs_set(w.cpu, UNTOUCHED, PAGE);
+		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, w.dmabuf), 0);
+
+		s = copy_job(w.handle, 0, l.handle, 0, PAGE);
+		s.flags = DRM_IMPORT_SUBMIT_NO_WAIT;
+		igt_assert_eq(submit(&s), -ENODEV);
+		s = fill_job(w.handle, 0, PAGE, 1);
+		s.timeout_ms = 200;
+		igt_assert_eq(submit(&s), -ETIMEDOUT);
+		igt_assert_eq(vs_check_value(w.cpu, UNTOUCHED, PAGE), -1);
+		local_free(&l);
+		window_close(&w);
+	}
+
+	igt_describe("100 resets of GPU A while copies into its VRAM run: every job completes intact or fails with -ECANCELED having written only whole transfers, nothing else changes");
+	igt_subtest("reset-storm") {
+		enum { RESETS = 100, WINDOWS = 4, HALVES = 2 };
+		const uint64_t half = VS_ENGINE_TRANSFER, size = HALVES * half;
+		long long canceled0 = vs_job_counter(&gpus, "canceled");
+		uint32_t expect[WINDOWS][HALVES];
+		unsigned int jobs = 0, ok = 0, canceled = 0, partial = 0, k, h;
+		struct window w;
+		struct local l;
+		int status;
+		pid_t child;
+
+		igt_require(vs_p2p_possible(&gpus));
+		window_open(&w, WINDOWS * size);
+		local_new(&l, WINDOWS * size);
+		for (k = 0; k < WINDOWS; k++)
+			for (h = 0; h < HALVES; h++) {
+				expect[k][h] = 2000 + k * HALVES + h;
+				vs_fill(w.cpu + k * size + h * half, half,
+					expect[k][h]);
+			}
+
+		child = fork();
+		igt_assert(child >= 0);
+		if (child == 0) {
+			for (int i = 0; i < RESETS; i++) {
+				if (vrs_device_reset(gpus.a))
+					_exit(1);
+				usleep((i % 5) * 20000);
+			}
+			_exit(0);
+		}
+
+		while (waitpid(child, &status, WNOHANG) == 0) {
+			uint32_t seed = 3000 + jobs * HALVES;
+			struct drm_import_submit s;
+			bool fresh[HALVES];
+			int fence, st;
+
+			k = jobs++ % WINDOWS;
+			for (h = 0; h < HALVES; h++)
+				vs_fill(l.map + k * size + h * half, half, seed + h);
+			s = copy_job(w.handle, k * size, l.handle, k * size, size);
+			fence = submit_fenced(&s);
+			st = fence_wait(fence, 60000);
+			close(fence);
+			igt_assert_f(st == 1 || st == -ECANCELED, "job %u: %s\n",
+				     jobs, strerror(-st));
+			ok += st == 1;
+			canceled += st == -ECANCELED;
+			/*
+			 * Transfers are whole and in order: each half holds its
+			 * old or its new bytes, the second new only after the
+			 * first; a completed job wrote both.
+			 */
+			for (h = 0; h < HALVES; h++) {
+				uint8_t *p = w.cpu + k * size + h * half;
+
+				fresh[h] = vs_check(p, half, seed + h) == -1;
+				igt_assert_f(fresh[h] ||
+					     vs_check(p, half, expect[k][h]) == -1,
+					     "job %u, half %u: neither old nor new bytes\n",
+					     jobs, h);
+				igt_assert(fresh[h] || st != 1);
+				if (fresh[h])
+					expect[k][h] = seed + h;
+			}
+			igt_assert(fresh[0] || !fresh[1]);
+			partial += st == -ECANCELED && fresh[0];
+		}
+		igt_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		igt_info("reset storm: %u jobs, %u completed, %u canceled (%u after one transfer)\n",
+			 jobs, ok, canceled, partial);
+		igt_assert(ok > 0);
+		igt_assert_eq(vs_job_counter(&gpus, "canceled"),
+			      canceled0 + canceled);
+		for (k = 0; k < WINDOWS; k++)
+			for (h = 0; h < HALVES; h++)
+				igt_assert_eq(vs_check(w.cpu + k * size + h * half,
+						       half, expect[k][h]), -1);
+		local_free(&l);
+		window_close(&w);
+	}
+
+	igt_describe("Unbinding GPU B's driver with jobs queued and running: they fail with -ENODEV, and a rebound device works");
+	igt_subtest("importer-unbind-with-jobs") {
+		char address[32], path[PATH_MAX];
+		struct drm_import_submit s;
+		struct foreign f;
+		struct local a, b;
+		int in, out[2];
+
+		local_new(&a, PAGE);
+		local_new(&b, PAGE);
+		foreign_new(&f, PAGE);
+		in = foreign_sync_file(&f);
+		s = copy_job(b.handle, 0, a.handle, 0, PAGE);
+		s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
+		s.in_fence_fd = in;
+		out[0] = submit_fenced(&s);
+		s = copy_job(a.handle, 0, b.handle, 0, PAGE);
+		out[1] = submit_fenced(&s);
+
+		importer_address(address, sizeof(address));
+		write_sysfs("/sys/bus/pci/drivers/drm_import-edu/unbind", address);
+		igt_assert_eq(fence_status(out[0]), -ENODEV);
+		igt_assert_eq(fence_status(out[1]), -ENODEV);
+		s = copy_job(a.handle, 0, b.handle, 0, PAGE);
+		igt_assert_eq(submit(&s), -ENODEV);
+
+		munmap(a.map, a.size);
+		munmap(b.map, b.size);
+		vrs_importer_close(gpus.b);
+		gpus.b = NULL;
+		close(out[0]);
+		close(out[1]);
+		close(in);
+		foreign_signal(&f);
+		foreign_free(&f);
+
+		write_sysfs("/sys/bus/pci/drivers_probe", address);
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/drm_import-edu/%s",
+			 address);
+		igt_assert(access(path, F_OK) == 0);
+		vs_open_importer(&gpus);
+		local_new(&a, PAGE);
+		vs_set(a.map, 0, PAGE);
+		run_ok(fill_job(a.handle, 0, PAGE, 0x01010101u));
+		igt_assert_eq(vs_check_value(a.map, 1, PAGE), -1);
+		local_free(&a);
+	}
+
+	igt_describe("The module stays while a job's fence exists, even with every file closed; it unloads and loads again after");
+	igt_subtest("module-unload-with-fence") {
+		struct drm_import_submit s;
+		struct local a;
+		int fence, ko, i, ret = -1;
+		char text[32];
+
+		ko = module_file();
+		igt_assert(ko >= 0);
+		local_new(&a, PAGE);
+		s = fill_job(a.handle, 0, 16, 5);
+		fence = submit_fenced(&s);
+		igt_assert_eq(fence_wait(fence, 60000), 1);
+		local_free(&a);
+		vrs_importer_close(gpus.b);
+		gpus.b = NULL;
+
+		igt_assert_eq(syscall(SYS_delete_module, "drm_import", O_NONBLOCK), -1);
+		igt_assert_eq(errno, EWOULDBLOCK);
+		close(fence);
+		/* The job is freed by a worker: give it a moment */
+		for (i = 0; i < 50 && ret; i++) {
+			ret = syscall(SYS_delete_module, "drm_import", O_NONBLOCK);
+			if (ret)
+				usleep(100 * 1000);
+		}
+		igt_assert_f(ret == 0, "unload: %s (refcnt %s)\n", strerror(errno),
+			     vs_read_text("/sys/module/drm_import/refcnt", text,
+					  sizeof(text)));
+		igt_assert_eq(syscall(SYS_finit_module, ko, "", 0), 0);
+		close(ko);
+		for (i = 0; i < 50 && vrs_find_importer(gpus.b_node,
+						       sizeof(gpus.b_node)); i++)
+			usleep(100 * 1000);
+		vs_open_importer(&gpus);
+		local_new(&a, PAGE);
+		run_ok(fill_job(a.handle, 0, PAGE, 0x02020202u));
+		igt_assert_eq(vs_check_value(a.map, 2, PAGE), -1);
+		local_free(&a);
+	}
+
+	igt_fixture
+		vs_close(&gpus);
+}
