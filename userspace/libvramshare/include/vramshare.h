@@ -42,6 +42,30 @@ struct vrs_bo_info {
 	uint64_t maps;		/* mappings made for the engine */
 };
 
+/* A job for an importer's engine (vrs_submit). */
+enum vrs_job_op {
+	VRS_JOB_COPY = 1,	/* src -> dst */
+	VRS_JOB_FILL = 2,	/* fill_value repeated over dst */
+};
+
+/* vrs_job.flags: fail with -ENODEV rather than wait for a restore. */
+#define VRS_JOB_NO_WAIT 0x1
+
+struct vrs_job {
+	enum vrs_job_op op;
+	uint32_t flags;		/* VRS_JOB_* */
+	uint32_t dst;		/* object written */
+	uint64_t dst_offset;
+	uint32_t src;		/* copies: object read */
+	uint64_t src_offset;
+	uint64_t size;		/* bytes, not 0 */
+	uint32_t fill_value;	/* fills: 32-bit pattern, little endian */
+	uint32_t timeout_ms;	/* bound on the job's life; 0: default */
+	int in_fence_fd;	/* sync_file to wait for, or -1 */
+	uint32_t in_syncobj;	/* drm_syncobj to wait for, or 0 */
+	uint32_t out_syncobj;	/* drm_syncobj to signal, or 0 */
+};
+
 /* State of an exported dma-buf (vfio-pci-dmabuf extension). */
 enum vrs_dmabuf_state_kind {
 	VRS_DMABUF_LIVE = 0,
@@ -99,6 +123,10 @@ int vrs_bo_info(struct vrs_importer *imp, uint32_t handle,
 int vrs_bo_close(struct vrs_importer *imp, uint32_t handle);
 int vrs_copy(struct vrs_importer *imp, uint32_t dst, uint64_t dst_offset,
 	     uint32_t src, uint64_t src_offset, uint64_t size);
+int vrs_submit(struct vrs_importer *imp, const struct vrs_job *job,
+	       int *out_fence_fd);
+int vrs_bo_wait(struct vrs_importer *imp, uint32_t handle, int64_t timeout_ns);
+int vrs_fence_wait(int fence_fd, int timeout_ms);
 
 /* Discovery ------------------------------------------------------------ */
 

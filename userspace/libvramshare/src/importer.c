@@ -67,8 +67,7 @@ int vrs_importer_fd(const struct vrs_importer *imp)
 	return imp ? imp->fd : -EINVAL;
 }
 
-static int vrs_ioctl(struct vrs_importer *imp, unsigned long request,
-		     void *arg)
+int vrs_ioctl(struct vrs_importer *imp, unsigned long request, void *arg)
 {
 	if (!imp)
 		return -EINVAL;

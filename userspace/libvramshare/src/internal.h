@@ -28,4 +28,7 @@ int vrs_feature_probe(struct vrs_device *dev, uint32_t feature_flags);
 /* Is @fd a drm-import device? 1 yes, 0 no, -errno on failure. */
 int vrs_is_importer_fd(int fd);
 
+/* drmIoctl on the importer: 0 or -errno (-EINVAL for a NULL @imp). */
+int vrs_ioctl(struct vrs_importer *imp, unsigned long request, void *arg);
+
 #endif /* VRAMSHARE_INTERNAL_H */

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "vramshare.h"
@@ -20,6 +21,7 @@ static void null_arguments(void **state)
 	struct vrs_bo_info info;
 	struct vrs_dmabuf_state dmabuf_state;
 	struct vrs_range range = { 0, 4096 };
+	struct vrs_job job = { .op = VRS_JOB_COPY, .in_fence_fd = -1 };
 	uint64_t size;
 	uint32_t handle;
 	void *addr;
@@ -45,6 +47,9 @@ static void null_arguments(void **state)
 	assert_int_equal(vrs_bo_info(NULL, 1, &info), -EINVAL);
 	assert_int_equal(vrs_bo_close(NULL, 1), -EINVAL);
 	assert_int_equal(vrs_copy(NULL, 1, 0, 2, 0, 1), -EINVAL);
+	assert_int_equal(vrs_submit(NULL, &job, NULL), -EINVAL);
+	assert_int_equal(vrs_bo_wait(NULL, 1, 0), -EINVAL);
+	assert_int_equal(vrs_fence_wait(-1, 0), -EINVAL);
 	assert_int_equal(vrs_find_exporter(NULL, 0), -EINVAL);
 	assert_int_equal(vrs_find_importer(NULL, 0), -EINVAL);
 	assert_int_equal(vrs_device_set_memory_decode(NULL, 1), -EINVAL);
@@ -55,6 +60,25 @@ static void null_arguments(void **state)
 	assert_int_equal(vrs_dmabuf_set_write_combine(NULL, 0, 1), -EINVAL);
 	vrs_device_close(NULL);
 	vrs_importer_close(NULL);
+}
+
+static void bad_jobs_and_fences(void **state)
+{
+	struct vrs_job job = { .op = VRS_JOB_COPY, .in_fence_fd = -1 };
+	int pipefd[2];
+
+	(void)state;
+	/* Refused before any device is touched */
+	assert_int_equal(vrs_submit(NULL, NULL, NULL), -EINVAL);
+	job.flags = 0x80;
+	assert_int_equal(vrs_submit(NULL, &job, NULL), -EINVAL);
+	/* A file descriptor that is not a sync_file */
+	assert_int_equal(pipe(pipefd), 0);
+	assert_true(vrs_fence_wait(pipefd[0], 0) < 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	/* A closed one */
+	assert_int_equal(vrs_fence_wait(pipefd[0], 0), -EINVAL);
 }
 
 static void missing_devices(void **state)
@@ -79,6 +103,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(null_arguments),
 		cmocka_unit_test(missing_devices),
+		cmocka_unit_test(bad_jobs_and_fences),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libvramshare: asynchronous jobs on a drm-import engine, and waiting for
+ * them (their objects, or their sync_file fences).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <xf86drm.h>
+#include <drm/drm_import.h>
+#include <linux/sync_file.h>
+
+#include "internal.h"
+
+int vrs_submit(struct vrs_importer *imp, const struct vrs_job *job,
+	       int *out_fence_fd)
+{
+	struct drm_import_submit args;
+	int ret;
+
+	if (!job)
+		return -EINVAL;
+	if (job->flags & ~(uint32_t)VRS_JOB_NO_WAIT)
+		return -EINVAL;
+	memset(&args, 0, sizeof(args));
+	args.op = job->op;
+	args.dst_handle = job->dst;
+	args.dst_offset = job->dst_offset;
+	args.src_handle = job->src;
+	args.src_offset = job->src_offset;
+	args.size = job->size;
+	args.fill_value = job->fill_value;
+	args.timeout_ms = job->timeout_ms;
+	args.in_syncobj = job->in_syncobj;
+	args.out_syncobj = job->out_syncobj;
+	if (job->flags & VRS_JOB_NO_WAIT)
+		args.flags |= DRM_IMPORT_SUBMIT_NO_WAIT;
+	if (job->in_fence_fd >= 0) {
+		args.flags |= DRM_IMPORT_SUBMIT_IN_FENCE_FD;
+		args.in_fence_fd = job->in_fence_fd;
+	}
+	if (out_fence_fd)
+		args.flags |= DRM_IMPORT_SUBMIT_OUT_FENCE_FD;
+
+	ret = vrs_ioctl(imp, DRM_IOCTL_IMPORT_SUBMIT, &args);
+	if (!ret && out_fence_fd)
+		*out_fence_fd = args.out_fence_fd;
+	return ret;
+}
+
+int vrs_bo_wait(struct vrs_importer *imp, uint32_t handle, int64_t timeout_ns)
+{
+	struct drm_import_bo_wait args = {
+		.handle = handle,
+		.timeout_ns = timeout_ns,
+	};
+
+	return vrs_ioctl(imp, DRM_IOCTL_IMPORT_BO_WAIT, &args);
+}
+
+int vrs_fence_wait(int fence_fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fence_fd, .events = POLLIN };
+	struct sync_file_info info;
+	int ret;
+
+	if (fence_fd < 0)
+		return -EINVAL;
+	do {
+		ret = poll(&pfd, 1, timeout_ms);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return vrs_errno();
+	if (pfd.revents & POLLNVAL)
+		return -EINVAL;
+
+	memset(&info, 0, sizeof(info));
+	if (ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info))
+		return vrs_errno();
+	if (info.status == 0)
+		return -ETIMEDOUT;
+	return info.status < 0 ? info.status : 0;
+}
