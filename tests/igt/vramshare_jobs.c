@@ -885,6 +885,61 @@ igt_main
 		window_close(&w);
 	}
 
+	igt_describe("Unbinding GPU A's driver with jobs queued on its memory: they are canceled, later ones refused, and GPU A works once bound again");
+	igt_subtest("exporter-unbind-with-jobs") {
+		char path[PATH_MAX];
+		struct drm_import_submit s;
+		struct window w;
+		struct foreign f;
+		struct local l;
+		int in, out[2];
+
+		igt_require(vs_p2p_possible(&gpus));
+		window_open(&w, PAGE);
+		local_new(&l, PAGE);
+		foreign_new(&f, PAGE);
+		in = foreign_sync_file(&f);
+		s = copy_job(l.handle, 0, w.handle, 0, PAGE);
+		s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
+		s.in_fence_fd = in;
+		out[0] = submit_fenced(&s);
+		s = fill_job(w.handle, 0, PAGE, 3);
+		out[1] = submit_fenced(&s);
+
+		/* vfio lets the driver go once its users are gone */
+		vs_close_exporter(&gpus);
+		write_sysfs("/sys/bus/pci/drivers/vfio-pci-dmabuf/unbind",
+			    gpus.a_address);
+		igt_assert_eq(fence_status(out[0]), -ECANCELED);
+		igt_assert_eq(fence_status(out[1]), -ECANCELED);
+		s = fill_job(w.handle, 0, PAGE, 3);
+		s.flags = DRM_IMPORT_SUBMIT_NO_WAIT;
+		igt_assert_eq(submit(&s), -ENODEV);
+		s.flags = 0;
+		s.timeout_ms = 100;
+		igt_assert_eq(submit(&s), -ETIMEDOUT);
+		igt_assert_eq(bo_wait(w.handle, 0), 0);
+
+		vrs_bo_close(gpus.b, w.handle);
+		close(w.dmabuf);
+		close(out[0]);
+		close(out[1]);
+		close(in);
+		foreign_signal(&f);
+		foreign_free(&f);
+		local_free(&l);
+
+		write_sysfs("/sys/bus/pci/drivers_probe", gpus.a_address);
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
+			 gpus.a_address);
+		igt_assert(access(path, F_OK) == 0);
+		vs_open_exporter(&gpus);
+		window_open(&w, PAGE);
+		run_ok(fill_job(w.handle, 0, PAGE, 0x04040404u));
+		igt_assert_eq(vs_check_value(w.cpu, 4, PAGE), -1);
+		window_close(&w);
+	}
+
 	igt_describe("Unbinding GPU B's driver with jobs queued and running: they fail with -ENODEV, and a rebound device works");
 	igt_subtest("importer-unbind-with-jobs") {
 		char address[32], path[PATH_MAX];
