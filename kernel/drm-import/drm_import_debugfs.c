@@ -21,10 +21,11 @@ static void dim_show_import(struct seq_file *s, struct dim_import_bo *bo)
 	struct dma_buf *dmabuf = bo->base.import_attach->dmabuf;
 
 	dma_resv_lock(bo->base.resv, NULL);
-	seq_printf(s, "import dma-buf %lu exporter %s size %zu %s invalidations %llu maps %llu\n",
+	seq_printf(s, "import dma-buf %lu exporter %s size %zu %s invalidations %llu maps %llu%s\n",
 		   file_inode(dmabuf->file)->i_ino, dmabuf->exp_name,
 		   bo->base.size, bo->sgt ? "mapped" : "unmapped",
-		   bo->invalidations, bo->maps);
+		   bo->invalidations, bo->maps,
+		   bo->revoked ? " revoked" : "");
 	dma_resv_unlock(bo->base.resv);
 }
 

@@ -126,6 +126,8 @@ static inline struct dim_device *to_dim(struct drm_device *drm)
  * @invalidations: move_notify calls received
  * @maps: successful mappings made
  * @in_use: the engine has used the object: remap it eagerly on restore
+ * @revoked: the last attempt to map the object found the exporter's
+ *           memory revoked
  * @link: entry in dim_device.imports, under its imports_lock
  */
 struct dim_import_bo {
@@ -134,6 +136,7 @@ struct dim_import_bo {
 	u64 invalidations;
 	u64 maps;
 	bool in_use;
+	bool revoked;
 	struct list_head link;
 };
 

@@ -111,6 +111,7 @@ static void dim_move_notify(struct dma_buf_attachment *attach)
 	}
 	if (bo->in_use && !READ_ONCE(dim->unplugging)) {
 		sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+		bo->revoked = PTR_ERR_OR_ZERO(sgt) == -ENODEV;
 		if (!IS_ERR(sgt)) {
 			bo->sgt = sgt;
 			bo->maps++;
@@ -267,6 +268,7 @@ struct sg_table *dim_bo_map_locked(struct drm_gem_object *obj)
 		return bo->sgt;
 
 	sgt = dma_buf_map_attachment(obj->import_attach, DMA_BIDIRECTIONAL);
+	bo->revoked = PTR_ERR_OR_ZERO(sgt) == -ENODEV;
 	if (IS_ERR(sgt))
 		return sgt;
 	bo->sgt = sgt;
@@ -344,6 +346,8 @@ int dim_ioctl_bo_info(struct drm_device *drm, void *data,
 		goto out;
 	if (bo->sgt)
 		args->state |= DRM_IMPORT_BO_STATE_MAPPED;
+	if (bo->revoked)
+		args->state |= DRM_IMPORT_BO_STATE_REVOKED;
 	args->invalidations = bo->invalidations;
 	args->maps = bo->maps;
 	dma_resv_unlock(obj->resv);

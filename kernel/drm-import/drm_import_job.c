@@ -314,8 +314,7 @@ void dim_job_unmap(struct dim_job *job)
  * the object whose exporter revoked it, and *seen its invalidation count.
  */
 static int dim_job_map_imports(struct dim_job *job,
-			       struct drm_gem_object **revoked,
-		       u64 *seen)
+			       struct drm_gem_object **revoked, u64 *seen)
 {
 	struct drm_gem_object *objs[2] = { job->src, job->dst };
 	struct sg_table **sgts[2] = { &job->src_sgt, &job->dst_sgt };

@@ -147,6 +147,15 @@ static int bo_wait(uint32_t handle, int64_t timeout_ns)
 	return drmIoctl(b_fd(), DRM_IOCTL_IMPORT_BO_WAIT, &w) ? -errno : 0;
 }
 
+/* DRM_IMPORT_BO_STATE_* of an object. */
+static uint32_t bo_state(uint32_t handle)
+{
+	struct drm_import_bo_info info = { .handle = handle };
+
+	igt_assert_eq(drmIoctl(b_fd(), DRM_IOCTL_IMPORT_BO_INFO, &info), 0);
+	return info.state;
+}
+
 static uint8_t fill_byte(uint32_t value, uint64_t i)
 {
 	return value >> (8 * (i % 4));
@@ -284,6 +293,32 @@ static int module_file(void)
 		at--;
 	snprintf(path, sizeof(path), "%.*s", (int)(end - at), at);
 	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Two processes taking turns (the reset storm's resets and its reads of
+ * VRAM): a side raises its flag, then waits while the other's is up.
+ * Both may back off at once; neither proceeds while the other does.
+ */
+struct gate {
+	int reading;
+	int resetting;
+};
+
+static void gate_enter(int *mine, int *theirs)
+{
+	for (;;) {
+		__atomic_store_n(mine, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(theirs, __ATOMIC_SEQ_CST))
+			return;
+		__atomic_store_n(mine, 0, __ATOMIC_SEQ_CST);
+		usleep(1000);
+	}
+}
+
+static void gate_leave(int *mine)
+{
+	__atomic_store_n(mine, 0, __ATOMIC_SEQ_CST);
 }
 
 struct blocked_submit {
@@ -715,6 +750,7 @@ igt_main
 		/* Restored and mapped again by the restore: no mapping needed */
 		igt_assert_eq(vrs_bo_info(gpus.b, w.handle, &info), 0);
 		igt_assert(info.mapped);
+		igt_assert_eq(bo_state(w.handle), DRM_IMPORT_BO_STATE_MAPPED);
 		run_ok(copy_job(w.handle, 0, l.handle, 0, PAGE));
 		igt_assert_eq(vs_check(w.cpu, PAGE, 81), -1);
 		{
@@ -754,6 +790,7 @@ igt_main
 		igt_assert_eq(vrs_copy(gpus.b, w.handle, 0, l.handle, 0, PAGE),
 			      -ENODEV);
 		igt_assert_eq(vs_job_counter(&gpus, "refused"), refused + 2);
+		igt_assert_eq(bo_state(w.handle), DRM_IMPORT_BO_STATE_REVOKED);
 		s.flags = 0;
 		s.timeout_ms = 300;
 		igt_assert_eq(submit(&s), -ETIMEDOUT);
@@ -797,6 +834,7 @@ igt_main
 		s.timeout_ms = 200;
 		igt_assert_eq(submit(&s), -ETIMEDOUT);
 		igt_assert_eq(vs_check_value(w.cpu, UNTOUCHED, PAGE), -1);
+		igt_assert_eq(bo_state(w.handle), DRM_IMPORT_BO_STATE_REVOKED);
 		local_free(&l);
 		window_close(&w);
 	}
@@ -808,6 +846,7 @@ igt_main
 		long long canceled0 = vs_job_counter(&gpus, "canceled");
 		uint32_t expect[WINDOWS][HALVES];
 		unsigned int jobs = 0, ok = 0, canceled = 0, partial = 0, k, h;
+		struct gate *gate;
 		struct window w;
 		struct local l;
 		int status;
@@ -823,12 +862,20 @@ igt_main
 					expect[k][h]);
 			}
 
+		gate = mmap(NULL, sizeof(*gate), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		igt_assert(gate != MAP_FAILED);
+		memset(gate, 0, sizeof(*gate));
 		child = fork();
 		igt_assert(child >= 0);
 		if (child == 0) {
 			for (int i = 0; i < RESETS; i++) {
-				if (vrs_device_reset(gpus.a))
+				gate_enter(&gate->resetting, &gate->reading);
+				if (vrs_device_reset(gpus.a)) {
+					gate_leave(&gate->resetting);
 					_exit(1);
+				}
+				gate_leave(&gate->resetting);
 				usleep((i % 5) * 20000);
 			}
 			_exit(0);
@@ -854,8 +901,10 @@ igt_main
 			/*
 			 * Transfers are whole and in order: each half holds its
 			 * old or its new bytes, the second new only after the
-			 * first; a completed job wrote both.
+			 * first; a completed job wrote both. The CPU reads
+			 * between resets, so that it sees a settled BAR.
 			 */
+			gate_enter(&gate->reading, &gate->resetting);
 			for (h = 0; h < HALVES; h++) {
 				uint8_t *p = w.cpu + k * size + h * half;
 
@@ -868,9 +917,11 @@ igt_main
 				if (fresh[h])
 					expect[k][h] = seed + h;
 			}
+			gate_leave(&gate->reading);
 			igt_assert(fresh[0] || !fresh[1]);
 			partial += st == -ECANCELED && fresh[0];
 		}
+		munmap(gate, sizeof(*gate));
 		igt_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 		igt_info("reset storm: %u jobs, %u completed, %u canceled (%u after one transfer)\n",
 			 jobs, ok, canceled, partial);

@@ -67,6 +67,7 @@ struct drm_import_bo_mmap_offset {
 
 /* struct drm_import_bo_info.state */
 #define DRM_IMPORT_BO_STATE_MAPPED	0x1
+#define DRM_IMPORT_BO_STATE_REVOKED	0x2
 
 /**
  * struct drm_import_bo_info - what an object is and its mapping history
@@ -75,7 +76,9 @@ struct drm_import_bo_mmap_offset {
  * @size: out: bytes
  * @kind: out: DRM_IMPORT_BO_KIND_*
  * @state: out: DRM_IMPORT_BO_STATE_* bits; MAPPED means the engine holds
- *         a mapping of an imported object now
+ *         a mapping of an imported object now; REVOKED that the last
+ *         attempt to map it (on use, or at the exporter's move_notify)
+ *         found the exporter's memory revoked
  * @invalidations: out: move_notify calls the exporter made (each revoke
  *         and each restore counts one)
  * @maps: out: times the object was mapped for the engine
