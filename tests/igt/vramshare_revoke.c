@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -361,6 +362,71 @@ static void reopen_exporter(void)
 static void revoke_for_good(void)
 {
 	igt_assert_eq(vrs_dmabuf_revoke(gpus.a, in_flight_fd), 0);
+}
+
+/*
+ * QEMU's monitor, through the rig's relay: the request file is renamed
+ * into place whole, and disappears once the command went to QEMU.
+ */
+static void qemu_monitor(const char *command)
+{
+	const char *run = getenv("RIG_RUN");
+	char tmp[PATH_MAX], path[PATH_MAX];
+	int fd, i;
+
+	igt_require_f(run, "not in the rig: no QEMU monitor\n");
+	snprintf(tmp, sizeof(tmp), "%s/monitor.request.tmp", run);
+	snprintf(path, sizeof(path), "%s/monitor.request", run);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	igt_assert_f(fd >= 0, "%s: %s\n", tmp, strerror(errno));
+	igt_assert_eq(write(fd, command, strlen(command)),
+		      (ssize_t)strlen(command));
+	close(fd);
+	igt_assert_eq(rename(tmp, path), 0);
+	for (i = 0; i < 100 && access(path, F_OK) == 0; i++)
+		usleep(100 * 1000);
+	igt_assert_f(i < 100, "the rig did not pass \"%s\" to QEMU\n", command);
+}
+
+/*
+ * QEMU removes GPU A as a hot-unplug button would. vfio asks its user to
+ * let go through the request eventfd; the test, like a well-behaved user,
+ * closes the device, and the removal completes.
+ */
+static void surprise_removal(void)
+{
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} req = {
+		.set = {
+			.argsz = sizeof(req),
+			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
+				 VFIO_IRQ_SET_ACTION_TRIGGER,
+			.index = VFIO_PCI_REQ_IRQ_INDEX,
+			.count = 1,
+		},
+	};
+	const char *id = getenv("VRAMSHARE_HOTPLUG_ID");
+	struct pollfd p = { .events = POLLIN };
+	char command[64];
+	int i;
+
+	req.fd = eventfd(0, EFD_CLOEXEC);
+	p.fd = req.fd;
+	igt_assert(req.fd >= 0);
+	igt_assert_eq(ioctl(vrs_device_fd(gpus.a), VFIO_DEVICE_SET_IRQS, &req),
+		      0);
+	snprintf(command, sizeof(command), "device_del %s", id);
+	qemu_monitor(command);
+	igt_assert_f(poll(&p, 1, 10000) == 1 && eventfd_count(req.fd) >= 1,
+		     "vfio did not ask to release the device\n");
+	vs_close_exporter(&gpus);
+	close(req.fd);
+	for (i = 0; i < 100 && access_device(gpus.a_address) == 0; i++)
+		usleep(100 * 1000);
+	igt_assert_f(access_device(gpus.a_address) != 0,
+		     "%s is still there\n", gpus.a_address);
 }
 
 /* The revocations checked with a copy in flight. */
@@ -801,6 +867,22 @@ igt_main
 		vs_open_exporter(&gpus);
 		shared_open(&s);
 		copy_and_check(&s, 19);
+		shared_close(&s);
+	}
+
+	igt_describe("QEMU removes GPU A (device_del) during a copy, with an importer and a CPU mapping: the copy is canceled, the dma-bufs are gone for good");
+	igt_subtest("surprise-removal") {
+		struct shared s;
+		uint8_t *cpu;
+
+		igt_require_f(getenv("VRAMSHARE_HOTPLUG_ID"),
+			      "the topology cannot hot-remove GPU A\n");
+		shared_open(&s);
+		copy_and_check(&s, 20);
+		cpu = mmap_dmabuf(s.fd, LEN);
+		check_revoke_during_copy(surprise_removal, NULL, 0);
+		check_gone(&s, cpu);
+		munmap(cpu, LEN);
 		shared_close(&s);
 	}
 

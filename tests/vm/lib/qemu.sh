@@ -57,6 +57,27 @@ RIG_TAINT_ALLOWED=$((64 | 4096 | 8192))
 
 # vm_qemu TIMEOUT INTERACTIVE LOG QEMU-COMMAND...: QEMU under a time
 # limit; only an interactive guest gets the terminal, others log to LOG.
+# vm_monitor_relay RUNDIR QEMU-PID: lets the guest drive QEMU's monitor,
+# for what only the machine can do (device_del: a surprise removal). A
+# command the guest renames into /rig/monitor.request goes to a second
+# monitor on the FIFOs RUNDIR/relay.{in,out}; the file then disappears,
+# and the monitor's answers collect in RUNDIR/monitor.log.
+vm_monitor_relay() {
+	local run=$1 pid=$2 cmd
+	exec 3<>"$run/relay.in"
+	cat "$run/relay.out" >"$run/monitor.log" &
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ -f "$run/monitor.request" ]; then
+			cmd=$(cat "$run/monitor.request")
+			rm -f "$run/monitor.request"
+			printf '%s\n' "$cmd" >&3
+		fi
+		sleep 0.2
+	done
+	exec 3>&-
+	wait
+}
+
 vm_qemu() {
 	local timeout=$1 interactive=$2 log=$3
 	shift 3
@@ -72,7 +93,7 @@ vm_qemu() {
 # Returns the command's status; 124 on timeout, 125 if setup failed,
 # 126 if the guest did not boot or died.
 vm_run() {
-	local run=$1 timeout=$2 interactive=$3 status qemu_pid tail_pid
+	local run=$1 timeout=$2 interactive=$3 status qemu_pid tail_pid relay_pid
 	local -a serial qemu initrd=()
 	local append="console=ttyS0 panic=-1 root=/dev/root rootfstype=9p"
 	append="$append rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=262144 ro"
@@ -93,6 +114,7 @@ vm_run() {
 	qemu=(qemu-system-x86_64 -M q35 -cpu "$TOPO_CPU,la57=off" -smp 2 -m 2G \
 		-accel tcg,thread=multi -nodefaults -no-reboot -display none \
 		"${serial[@]}" -monitor "unix:$run/monitor.sock,server,nowait" \
+		-chardev "pipe,id=relay,path=$run/relay" -mon chardev=relay \
 		-kernel "$RIG_KERNEL_IMAGE" "${initrd[@]}" -append "$append" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
@@ -100,6 +122,7 @@ vm_run() {
 		-device virtio-9p-pci,fsdev=share,mount_tag=rigshare \
 		"${TOPO_DEVICES[@]}")
 
+	mkfifo "$run/relay.in" "$run/relay.out"
 	if [ "$interactive" = 1 ]; then
 		status=0
 		vm_qemu "$timeout" 1 "$run/qemu.log" "${qemu[@]}" || status=$?
@@ -108,11 +131,13 @@ vm_run() {
 		touch "$run/output"
 		vm_qemu "$timeout" 0 "$run/qemu.log" "${qemu[@]}" &
 		qemu_pid=$!
+		vm_monitor_relay "$run" "$qemu_pid" &
+		relay_pid=$!
 		tail -n +1 -f --pid="$qemu_pid" "$run/output" &
 		tail_pid=$!
 		status=0
 		wait "$qemu_pid" || status=$?
-		wait "$tail_pid" 2>/dev/null || true
+		wait "$tail_pid" "$relay_pid" 2>/dev/null || true
 	fi
 
 	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
