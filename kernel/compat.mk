@@ -10,5 +10,7 @@ ccflags-y += $(call vrs_probe,include/linux/module.h,MODULE_INFO\(import_ns$(com
 ccflags-y += $(call vrs_probe,include/linux/mm.h,void vm_flags_set,VM_FLAGS_SET)
 ccflags-y += $(call vrs_probe,include/linux/eventfd.h,void eventfd_signal\(struct eventfd_ctx \*ctx\),EVENTFD_SIGNAL_NO_COUNT)
 ccflags-y += $(call vrs_probe,include/uapi/linux/vfio.h,define VFIO_DEVICE_FEATURE_DMA_BUF,UPSTREAM_VFIO_DMA_BUF)
+ccflags-y += $(call vrs_probe,include/drm/drm_drv.h,\(\*gem_prime_mmap\),DRM_GEM_PRIME_MMAP)
+ccflags-y += $(call vrs_probe,include/linux/pci.h,define PCI_IRQ_INTX,PCI_IRQ_INTX)
 vrs_kernel_dir := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 ccflags-y += -I$(vrs_kernel_dir)/include

@@ -17,6 +17,7 @@
 #include "../include/uapi/drm/drm_import.h"
 #include "drm_import_backends.h"
 #include "drm_import_drv.h"
+#include "vramshare_compat.h"
 
 /*
  * Ioctls that reach the engine take the device's SRCU read side, so that
@@ -71,7 +72,7 @@ static const struct drm_driver dim_driver = {
 	.prime_handle_to_fd	= drm_gem_prime_handle_to_fd,
 	.prime_fd_to_handle	= drm_gem_prime_fd_to_handle,
 	.gem_prime_import	= dim_gem_prime_import,
-	.gem_prime_mmap		= drm_gem_prime_mmap,
+	VRS_DRM_GEM_PRIME_MMAP
 	.debugfs_init		= dim_debugfs_init,
 	.name			= "drm_import",
 	.desc			= "vramshare peer-to-peer importer",

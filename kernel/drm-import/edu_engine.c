@@ -21,6 +21,7 @@
 
 #include "drm_import_backends.h"
 #include "drm_import_engine.h"
+#include "vramshare_compat.h"
 
 #define EDU_VENDOR_ID		0x1234
 #define EDU_DEVICE_ID		0x11e8
@@ -199,7 +200,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
-	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_LEGACY);
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_INTX);
 	if (ret < 0)
 		return ret;
 	ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu_irq,

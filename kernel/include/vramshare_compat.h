@@ -49,4 +49,19 @@ static inline void vrs_eventfd_signal(struct eventfd_ctx *ctx)
 #endif
 }
 
+/* 6.8 renamed PCI_IRQ_LEGACY to PCI_IRQ_INTX (and 6.10 dropped the old name). */
+#ifndef VRS_HAVE_PCI_IRQ_INTX
+#define PCI_IRQ_INTX	PCI_IRQ_LEGACY
+#endif
+
+/*
+ * 6.6 dropped drm_driver.gem_prime_mmap: PRIME mmap goes through the
+ * object's mmap by itself.
+ */
+#ifdef VRS_HAVE_DRM_GEM_PRIME_MMAP
+#define VRS_DRM_GEM_PRIME_MMAP	.gem_prime_mmap = drm_gem_prime_mmap,
+#else
+#define VRS_DRM_GEM_PRIME_MMAP
+#endif
+
 #endif /* VRAMSHARE_COMPAT_H */

@@ -5,7 +5,7 @@
 
 # topology_load NAME: sets TOPO_DEVICES (array), TOPO_CMDLINE, TOPO_BIND,
 # TOPO_CPU, TOPO_ENV (VAR=VALUE words exported to the guest's command),
-# TOPO_KERNEL (rig or debian).
+# TOPO_KERNEL (rig, debian or debian-SERIES).
 topology_load() {
 	local name=$1 file key value
 	file="$RIG_DIR/topologies/$name.topo"

@@ -83,6 +83,7 @@ kernel_select() {
 		RIG_MODULE_DIR=$RIG_RIG_MODULE_DIR
 		;;
 	debian) stock_ensure ;;
+	debian-*) stock_ensure "${TOPO_KERNEL#debian-}" ;;
 	*) die "topology $OPT_TOPOLOGY: unknown kernel '$TOPO_KERNEL'" ;;
 	esac
 }

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# Debian's stock kernel (linux-image-amd64) as a rig kernel: the topology
-# says "kernel: debian". Its 9p, virtio and overlay are modules, so it
-# boots with a small initramfs the rig makes; the project's modules are
-# built against linux-headers-amd64.
+# Debian's stock kernels as rig kernels: the topology says "kernel: debian"
+# (linux-image-amd64, Debian 12's 6.1) or "kernel: debian-SERIES" (the
+# newest Debian 12 kernel of that series, e.g. 6.12). Their 9p, virtio and
+# overlay are modules, so they boot with a small initramfs the rig makes;
+# the project's modules are built against the matching linux-headers.
 
 # The modules the initramfs loads, in an order that satisfies their deps.
 STOCK_INITRAMFS_MODULES="virtio_pci 9pnet_virtio 9p overlay"
@@ -20,6 +21,25 @@ stock_packages() {
 	done
 	[ -z "$missing" ] && return 0
 	RIG_PACKAGES=$missing deps_ensure
+}
+
+# stock_series_version SERIES: the newest Debian kernel of SERIES that is
+# installed with its headers; without one, the newest in the archive is
+# installed. Prints its version.
+stock_series_version() {
+	local series=$1 pattern ver v
+	pattern="^${series//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$"
+	for v in $(ls /lib/modules 2>/dev/null | grep -E "$pattern" | sort -V); do
+		[ -f "/boot/vmlinuz-$v" ] && [ -e "/lib/modules/$v/build/Makefile" ] && ver=$v
+	done
+	if [ -z "${ver:-}" ]; then
+		ver=$(apt-cache search --names-only "^linux-headers-" |
+			sed -n 's/^linux-headers-\([^ ]*\) .*/\1/p' | grep -E "$pattern" |
+			sort -V | tail -n 1)
+		[ -n "$ver" ] || die "no Debian kernel $series in the package archive"
+		RIG_PACKAGES="linux-image-$ver linux-headers-$ver" deps_ensure
+	fi
+	echo "$ver"
 }
 
 # stock_initramfs VERSION: prints the path of the (cached) initramfs.
@@ -47,13 +67,18 @@ stock_initramfs() {
 	echo "$out"
 }
 
-# stock_ensure: sets RIG_KERNEL_IMAGE, RIG_INITRD and RIG_MODULE_DIR.
+# stock_ensure [SERIES]: sets RIG_KERNEL_IMAGE, RIG_INITRD and RIG_MODULE_DIR
+# for Debian's default kernel, or for the newest of SERIES.
 stock_ensure() {
 	local ver
-	stock_packages
-	ver=$(stock_version)
+	if [ -n "${1:-}" ]; then
+		ver=$(stock_series_version "$1") || exit 1
+	else
+		stock_packages
+		ver=$(stock_version)
+	fi
 	[ -n "$ver" ] && [ -f "/boot/vmlinuz-$ver" ] ||
-		die "Debian's stock kernel is not installed (linux-image-amd64)"
+		die "Debian's kernel ${1:-} is not installed (linux-image)"
 	RIG_KERNEL_IMAGE=/boot/vmlinuz-$ver
 	RIG_INITRD=$(stock_initramfs "$ver")
 	RIG_MODULE_DIR=$(modules_ensure "stock-$ver" -C "/lib/modules/$ver/build") || exit 1

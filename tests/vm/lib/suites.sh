@@ -62,6 +62,8 @@ suites_run_all() {
 	suite_vm vm-iommu-translated iommu-translated "${own[@]}" --exclude 'nvme-*'
 	# Debian's stock kernel: no PCI_P2PDMA, no DMABUF_MOVE_NOTIFY.
 	suite_vm vm-debian-stock debian-stock "${own[@]}" --exclude 'nvme-*'
+	# Debian 12's 6.12 kernel: the interfaces that moved after 6.1.
+	suite_vm vm-debian-6.12 debian-6.12 "${own[@]}" --exclude 'nvme-*'
 	# GPU A removed by QEMU (device_del), as a hot-unplug would.
 	suite_vm vm-hotplug hotplug --include 'surprise-removal'
 	echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
