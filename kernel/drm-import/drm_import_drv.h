@@ -61,6 +61,8 @@ struct dim_job;
  * @hw_lock: held across each engine transfer. Revocation takes it, so
  *           that once it cancels a job no transfer of that job is in
  *           flight or starts afterwards
+ * @cancels: cancellations waiting for @hw_lock; the worker lets them in
+ *           before its next transfer
  * @transfer_done: completed by dim_engine_done()
  * @transfer_status: status passed to dim_engine_done()
  * @engine_lost: the engine could not be reset; every job fails (under
@@ -79,6 +81,7 @@ struct dim_ring {
 	bool stopped;
 	wait_queue_head_t wait;
 	struct mutex hw_lock;	/* one transfer in flight, vs. revocation */
+	atomic_t cancels;
 	struct completion transfer_done;
 	int transfer_status;
 	bool engine_lost;
@@ -128,6 +131,8 @@ static inline struct dim_device *to_dim(struct drm_device *drm)
  * @in_use: the engine has used the object: remap it eagerly on restore
  * @revoked: the last attempt to map the object found the exporter's
  *           memory revoked
+ * @remap_work: maps the object again after a move_notify (holds a
+ *              reference on the object while pending)
  * @link: entry in dim_device.imports, under its imports_lock
  */
 struct dim_import_bo {
@@ -137,6 +142,7 @@ struct dim_import_bo {
 	u64 maps;
 	bool in_use;
 	bool revoked;
+	struct work_struct remap_work;
 	struct list_head link;
 };
 
@@ -166,6 +172,7 @@ int dim_ioctl_bo_wait(struct drm_device *drm, void *data,
 		      struct drm_file *file);
 int dim_jobs_init(void);
 void dim_jobs_exit(void);
+extern struct workqueue_struct *dim_wq;
 
 /* drm_import_ring.c */
 int dim_ring_init(struct dim_device *dim);

@@ -35,7 +35,9 @@ static void dim_import_bo_free(struct drm_gem_object *obj)
 {
 	struct dim_import_bo *bo = to_import_bo(obj);
 
+	/* Nothing maps it again: move_notify may still come until detach. */
 	dma_resv_lock(obj->resv, NULL);
+	bo->in_use = false;
 	if (bo->sgt)
 		dma_buf_unmap_attachment(obj->import_attach, bo->sgt,
 					 DMA_BIDIRECTIONAL);
@@ -86,21 +88,43 @@ bool dim_bo_is_imported(struct drm_gem_object *obj)
 	return obj->funcs == &dim_import_bo_funcs;
 }
 
+/* Map again an object the engine was using, once the exporter is done. */
+static void dim_remap_work(struct work_struct *work)
+{
+	struct dim_import_bo *bo = container_of(work, struct dim_import_bo,
+						remap_work);
+	struct dim_device *dim = to_dim(bo->base.dev);
+	struct sg_table *sgt;
+
+	dma_resv_lock(bo->base.resv, NULL);
+	if (!bo->sgt && bo->in_use && !READ_ONCE(dim->unplugging)) {
+		sgt = dma_buf_map_attachment(bo->base.import_attach,
+					     DMA_BIDIRECTIONAL);
+		bo->revoked = PTR_ERR_OR_ZERO(sgt) == -ENODEV;
+		if (!IS_ERR(sgt)) {
+			bo->sgt = sgt;
+			bo->maps++;
+		}
+	}
+	dma_resv_unlock(bo->base.resv);
+	drm_gem_object_put(&bo->base);
+}
+
 /*
  * The exporter revokes, restores or moves the memory. First the jobs that
  * use the object are canceled: once that returns none of their transfers
  * is in flight or will start, so the mapping can go at once and the
  * exporter's wait for our fences ends quickly. An object that was in use
- * is then mapped again when that succeeds (a restore), so the first job
- * after a reset pays no mapping latency; while the memory is revoked the
- * attempt fails and the object stays unmapped until it comes back.
- * Submissions waiting for a restore are woken either way.
+ * is then mapped again from a worker, since a new mapping may only be
+ * made once this callback has returned: after a restore that happens
+ * right away, so the first job pays no mapping latency; while the memory
+ * is revoked the attempt fails and the object stays unmapped until it
+ * comes back. Submissions waiting for a restore are woken either way.
  */
 static void dim_move_notify(struct dma_buf_attachment *attach)
 {
 	struct dim_import_bo *bo = attach->importer_priv;
 	struct dim_device *dim = to_dim(bo->base.dev);
-	struct sg_table *sgt;
 
 	dma_resv_assert_held(bo->base.resv);
 	dim_ring_cancel_object(&dim->ring, &bo->base, -ECANCELED);
@@ -110,12 +134,10 @@ static void dim_move_notify(struct dma_buf_attachment *attach)
 		bo->sgt = NULL;
 	}
 	if (bo->in_use && !READ_ONCE(dim->unplugging)) {
-		sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
-		bo->revoked = PTR_ERR_OR_ZERO(sgt) == -ENODEV;
-		if (!IS_ERR(sgt)) {
-			bo->sgt = sgt;
-			bo->maps++;
-		}
+		/* The pending work holds a reference: this put is never the last. */
+		drm_gem_object_get(&bo->base);
+		if (!queue_work(dim_wq, &bo->remap_work))
+			drm_gem_object_put(&bo->base);
 	}
 	wake_up_all(&dim->restore_wait);
 }
@@ -158,6 +180,7 @@ struct drm_gem_object *dim_gem_prime_import(struct drm_device *drm,
 		return ERR_PTR(-ENOMEM);
 	bo->base.funcs = &dim_import_bo_funcs;
 	bo->base.resv = dmabuf->resv;
+	INIT_WORK(&bo->remap_work, dim_remap_work);
 	drm_gem_private_object_init(drm, &bo->base, dmabuf->size);
 
 	attach = dma_buf_dynamic_attach(dmabuf, drm->dev, &dim_importer_ops,

@@ -34,8 +34,17 @@ module_param(job_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(job_timeout_ms,
 		 "Default bound on a job's life from submission to its end (default 10000)");
 
-/* Jobs are freed here, never where the last fence reference drops. */
-static struct workqueue_struct *dim_free_wq;
+static unsigned int job_timeout_max_ms = 60000;
+module_param(job_timeout_max_ms, uint, 0644);
+MODULE_PARM_DESC(job_timeout_max_ms,
+		 "Largest timeout a submission may ask for (default 60000): one client cannot hold the ring for longer");
+
+/*
+ * The module's own queue: jobs are retired and freed here, never where
+ * the last reference drops, and imports are mapped again after a
+ * restore. Module exit waits for it.
+ */
+struct workqueue_struct *dim_wq;
 
 static const char *dim_fence_driver_name(struct dma_fence *fence)
 {
@@ -47,12 +56,102 @@ static const char *dim_fence_timeline_name(struct dma_fence *fence)
 	return "job";
 }
 
+/* Local objects are pinned by the job itself, before it takes any lock. */
+static int dim_job_pin_local(struct dim_job *job)
+{
+	struct drm_gem_object *objs[2] = { job->src, job->dst };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct sg_table *sgt;
+
+		if (!objs[i] || dim_bo_is_imported(objs[i]) ||
+		    (i == 1 && objs[1] == objs[0]))
+			continue;
+		sgt = dim_bo_pin_local(objs[i]);
+		if (IS_ERR(sgt))
+			return PTR_ERR(sgt);
+		job->local_sgt[i] = sgt;
+	}
+	return 0;
+}
+
+/**
+ * dim_job_map_local() - map the job's local objects for the engine
+ * @job: the job about to run
+ *
+ * Return: 0 or -errno.
+ */
+int dim_job_map_local(struct dim_job *job)
+{
+	struct device *dev = job->dim->engine->dev;
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		if (!job->local_sgt[i])
+			continue;
+		ret = dma_map_sgtable(dev, job->local_sgt[i], DMA_BIDIRECTIONAL,
+				      0);
+		if (ret) {
+			if (i && job->local_sgt[0])
+				dma_unmap_sgtable(dev, job->local_sgt[0],
+						  DMA_BIDIRECTIONAL, 0);
+			return ret;
+		}
+	}
+	job->local_mapped = true;
+	if (job->local_sgt[0])
+		job->src_sgt = job->local_sgt[0];
+	if (job->local_sgt[1])
+		job->dst_sgt = job->local_sgt[1];
+	if (job->src == job->dst && job->local_sgt[0])
+		job->dst_sgt = job->local_sgt[0];
+	return 0;
+}
+
+/**
+ * dim_job_unmap_dma() - drop the engine's mappings of the job's local
+ * objects
+ * @job: a job that ended
+ *
+ * Any context: the job may end under an exporter's reservation lock.
+ */
+void dim_job_unmap_dma(struct dim_job *job)
+{
+	int i;
+
+	for (i = 0; i < 2 && job->local_mapped; i++)
+		if (job->local_sgt[i])
+			dma_unmap_sgtable(job->dim->engine->dev,
+					  job->local_sgt[i], DMA_BIDIRECTIONAL,
+					  0);
+	job->local_mapped = false;
+}
+
+/*
+ * Drop the job's tables of local objects and unpin them. Unpinning may
+ * take the object's reservation lock (6.5 and later): never from where a
+ * job ends.
+ */
+static void dim_job_unpin(struct dim_job *job)
+{
+	struct drm_gem_object *objs[2] = { job->src, job->dst };
+	int i;
+
+	dim_job_unmap_dma(job);
+	for (i = 0; i < 2; i++) {
+		if (job->local_sgt[i])
+			dim_bo_unpin_local(objs[i], job->local_sgt[i]);
+		job->local_sgt[i] = NULL;
+	}
+}
+
 /* What the job holds besides its fence; it all goes once the job ends. */
 static void dim_job_put_refs(struct dim_job *job)
 {
 	while (job->ndeps)
 		dma_fence_put(job->deps[--job->ndeps]);
-	dim_job_unmap(job);
+	dim_job_unpin(job);
 	if (job->src)
 		drm_gem_object_put(job->src);
 	if (job->dst)
@@ -86,7 +185,7 @@ static void dim_job_retire_work(struct work_struct *work)
 void dim_job_retire(struct dim_job *job)
 {
 	INIT_WORK(&job->retire_work, dim_job_retire_work);
-	queue_work(dim_free_wq, &job->retire_work);
+	queue_work(dim_wq, &job->retire_work);
 }
 
 /*
@@ -108,7 +207,7 @@ static void dim_fence_release(struct dma_fence *fence)
 	struct dim_job *job = container_of(fence, struct dim_job, fence);
 
 	INIT_WORK(&job->free_work, dim_job_free_work);
-	queue_work(dim_free_wq, &job->free_work);
+	queue_work(dim_wq, &job->free_work);
 }
 
 static const struct dma_fence_ops dim_fence_ops = {
@@ -129,7 +228,7 @@ static int dim_check_range(struct drm_gem_object *obj, u64 offset, u64 size)
 static int dim_check_submit(const struct drm_import_submit *args)
 {
 	if (args->flags & ~DRM_IMPORT_SUBMIT_FLAGS || !args->size ||
-	    args->out_fence_fd)
+	    args->out_fence_fd || args->timeout_ms > job_timeout_max_ms)
 		return -EINVAL;
 	if (!(args->flags & DRM_IMPORT_SUBMIT_IN_FENCE_FD) && args->in_fence_fd)
 		return -EINVAL;
@@ -234,81 +333,6 @@ static int dim_job_objects(struct dim_job *job, struct drm_gem_object **objs)
 	return 2;
 }
 
-/* Local objects are pinned by the job itself, before it takes any lock. */
-static int dim_job_pin_local(struct dim_job *job)
-{
-	struct drm_gem_object *objs[2] = { job->src, job->dst };
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		struct sg_table *sgt;
-
-		if (!objs[i] || dim_bo_is_imported(objs[i]) ||
-		    (i == 1 && objs[1] == objs[0]))
-			continue;
-		sgt = dim_bo_pin_local(objs[i]);
-		if (IS_ERR(sgt))
-			return PTR_ERR(sgt);
-		job->local_sgt[i] = sgt;
-	}
-	return 0;
-}
-
-/**
- * dim_job_map_local() - map the job's local objects for the engine
- * @job: the job about to run
- *
- * Return: 0 or -errno.
- */
-int dim_job_map_local(struct dim_job *job)
-{
-	struct device *dev = job->dim->engine->dev;
-	int i, ret;
-
-	for (i = 0; i < 2; i++) {
-		if (!job->local_sgt[i])
-			continue;
-		ret = dma_map_sgtable(dev, job->local_sgt[i], DMA_BIDIRECTIONAL,
-				      0);
-		if (ret) {
-			if (i && job->local_sgt[0])
-				dma_unmap_sgtable(dev, job->local_sgt[0],
-						  DMA_BIDIRECTIONAL, 0);
-			return ret;
-		}
-	}
-	job->local_mapped = true;
-	if (job->local_sgt[0])
-		job->src_sgt = job->local_sgt[0];
-	if (job->local_sgt[1])
-		job->dst_sgt = job->local_sgt[1];
-	if (job->src == job->dst && job->local_sgt[0])
-		job->dst_sgt = job->local_sgt[0];
-	return 0;
-}
-
-/**
- * dim_job_unmap() - drop the job's tables of local objects
- * @job: a job that ended, or never ran
- */
-void dim_job_unmap(struct dim_job *job)
-{
-	struct drm_gem_object *objs[2] = { job->src, job->dst };
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (!job->local_sgt[i])
-			continue;
-		if (job->local_mapped)
-			dma_unmap_sgtable(job->dim->engine->dev,
-					  job->local_sgt[i], DMA_BIDIRECTIONAL,
-					  0);
-		dim_bo_unpin_local(objs[i], job->local_sgt[i]);
-		job->local_sgt[i] = NULL;
-	}
-	job->local_mapped = false;
-}
-
 /*
  * Map the imported objects, under their locks. On -ENODEV, *revoked is
  * the object whose exporter revoked it, and *seen its invalidation count.
@@ -391,7 +415,9 @@ static int dim_job_lock(struct dim_device *dim, struct dim_job *job, u32 flags,
 
 /*
  * Under the locks: wait for what is already there (writers of the source,
- * everyone on the destination), queue, then publish the job's fence.
+ * everyone on the destination), publish the job's fence, then queue. Once
+ * queued the job may end and drop its objects at any time: the caller
+ * holds its own references until it unlocks.
  */
 static int dim_job_queue_locked(struct dim_device *dim, struct dim_job *job,
 				struct drm_gem_object **objs, int nobjs)
@@ -413,8 +439,6 @@ static int dim_job_queue_locked(struct dim_device *dim, struct dim_job *job,
 		ret = dim_job_add_dep(job, fence);
 	for (i = 0; i < nobjs && !ret; i++)
 		ret = dma_resv_reserve_fences(objs[i]->resv, 1);
-	if (!ret)
-		ret = dim_ring_push(&dim->ring, job);
 	if (ret)
 		return ret;
 
@@ -422,7 +446,13 @@ static int dim_job_queue_locked(struct dim_device *dim, struct dim_job *job,
 	if (nobjs == 2)
 		dma_resv_add_fence(job->src->resv, &job->fence,
 				   DMA_RESV_USAGE_READ);
-	return 0;
+	ret = dim_ring_push(&dim->ring, job);
+	if (ret) {
+		/* Published already: it must signal. */
+		dma_fence_set_error(&job->fence, ret);
+		dma_fence_signal(&job->fence);
+	}
+	return ret;
 }
 
 /*
@@ -438,7 +468,7 @@ static int dim_submit(struct drm_device *drm, struct drm_file *file,
 	struct drm_gem_object *objs[2];
 	struct ww_acquire_ctx ctx;
 	struct dim_job *job;
-	int nobjs, fd = -1, ret;
+	int nobjs, i, fd = -1, ret;
 
 	ret = dim_check_submit(args);
 	if (ret)
@@ -469,11 +499,15 @@ static int dim_submit(struct drm_device *drm, struct drm_file *file,
 		goto out_err;
 
 	nobjs = dim_job_objects(job, objs);
+	for (i = 0; i < nobjs; i++)
+		drm_gem_object_get(objs[i]);
 	ret = dim_job_lock(dim, job, args->flags, objs, nobjs, &ctx);
-	if (ret)
-		goto out_err;
-	ret = dim_job_queue_locked(dim, job, objs, nobjs);
-	drm_gem_unlock_reservations(objs, nobjs, &ctx);
+	if (!ret) {
+		ret = dim_job_queue_locked(dim, job, objs, nobjs);
+		drm_gem_unlock_reservations(objs, nobjs, &ctx);
+	}
+	for (i = 0; i < nobjs; i++)
+		drm_gem_object_put(objs[i]);
 	if (ret)
 		goto out_err;
 
@@ -495,7 +529,7 @@ out_err:
 		put_unused_fd(fd);
 	if (out_syncobj)
 		drm_syncobj_put(out_syncobj);
-	dim_job_unmap(job);	/* now, not when the job is freed, later */
+	dim_job_unpin(job);	/* now, not when the job is freed, later */
 	dma_fence_put(&job->fence);
 	return ret;
 }
@@ -561,20 +595,22 @@ int dim_ioctl_bo_wait(struct drm_device *drm, void *data,
 					    true, min_t(u64, MAX_SCHEDULE_TIMEOUT,
 					    nsecs_to_jiffies64(args->timeout_ns)));
 	drm_gem_object_put(obj);
+	if (ret == -ERESTARTSYS)
+		return -EINTR;	/* a restart would wait the whole timeout again */
 	if (ret < 0)
 		return ret;
 	return ret ? 0 : -ETIMEDOUT;
 }
 
 /**
- * dim_jobs_init() - module init: the workqueue that frees jobs
+ * dim_jobs_init() - module init: the module's workqueue
  *
  * Return: 0 or -ENOMEM.
  */
 int dim_jobs_init(void)
 {
-	dim_free_wq = alloc_workqueue("drm_import_free", 0, 0);
-	return dim_free_wq ? 0 : -ENOMEM;
+	dim_wq = alloc_workqueue("drm_import", 0, 0);
+	return dim_wq ? 0 : -ENOMEM;
 }
 
 /**
@@ -583,5 +619,5 @@ int dim_jobs_init(void)
  */
 void dim_jobs_exit(void)
 {
-	destroy_workqueue(dim_free_wq);
+	destroy_workqueue(dim_wq);
 }

@@ -35,7 +35,8 @@ struct sg_table;
  * @dst_sgt: the same for @dst
  * @local_sgt: the job's own tables of its local objects ([0] @src, [1]
  *             @dst; one table when both are the same object), pinned at
- *             submission, DMA-mapped only while the job runs
+ *             submission, DMA-mapped only while the job runs, unpinned
+ *             when it is retired
  * @local_mapped: @local_sgt is DMA-mapped
  * @src_offset: byte offset in @src
  * @dst_offset: byte offset in @dst
@@ -74,7 +75,7 @@ struct dim_job {
 };
 
 int dim_job_map_local(struct dim_job *job);
-void dim_job_unmap(struct dim_job *job);
+void dim_job_unmap_dma(struct dim_job *job);
 void dim_job_retire(struct dim_job *job);
 
 /* Jiffies until the job's deadline; 0 once it passed. */

@@ -92,7 +92,7 @@ static void dim_job_finish(struct dim_job *job, int error)
 		atomic64_inc(&stats->completed);
 		atomic64_add(job->size, &stats->bytes);
 	}
-	dim_job_unmap(job);
+	dim_job_unmap_dma(job);
 	dma_fence_signal(&job->fence);
 	dim_job_retire(job);
 }
@@ -215,6 +215,9 @@ static int dim_ring_step(struct dim_device *dim, struct dim_job *job,
 		run->started = true;
 	}
 
+	/* An exporter's table shorter than its dma-buf ends the job. */
+	if (!run->dst.sg || (copy && !run->src.sg))
+		return -EIO;
 	d_addr = dim_cursor_addr(&run->dst, &d_len);
 	if (copy) {
 		s_addr = dim_cursor_addr(&run->src, &s_len);
@@ -224,6 +227,8 @@ static int dim_ring_step(struct dim_device *dim, struct dim_job *job,
 	}
 	len = min3(job->size - job->done, s_len, d_len);
 	len = min_t(u64, len, dim->engine->max_transfer);
+	if (!len)
+		return -EIO;
 
 	ret = dim_ring_transfer(dim, d_addr, s_addr, len);
 	if (ret)
@@ -244,6 +249,8 @@ static int dim_ring_run_transfers(struct dim_device *dim, struct dim_job *job)
 	if (job->op == DRM_IMPORT_JOB_FILL)
 		dim_ring_prepare_fill(ring, job->fill_value);
 	while (!ret && job->done < job->size) {
+		/* A revocation waiting for hw_lock goes first: it is bounded. */
+		wait_event(ring->wait, !atomic_read(&ring->cancels));
 		mutex_lock(&ring->hw_lock);
 		ret = READ_ONCE(job->error);
 		if (!ret && !dim_job_time_left(job))
@@ -330,8 +337,9 @@ int dim_ring_push(struct dim_ring *ring, struct dim_job *job)
 	}
 	dma_fence_get(&job->fence);
 	list_add_tail(&job->link, &ring->queue);
-	spin_unlock(&ring->lock);
+	/* Under the lock: dim_ring_fini() destroys the queue once stopped. */
 	queue_work(ring->wq, &ring->work);
+	spin_unlock(&ring->lock);
 	return 0;
 }
 
@@ -351,6 +359,7 @@ void dim_ring_cancel_object(struct dim_ring *ring, struct drm_gem_object *obj,
 	struct dim_job *job, *tmp;
 	LIST_HEAD(canceled);
 
+	atomic_inc(&ring->cancels);
 	mutex_lock(&ring->hw_lock);
 	spin_lock(&ring->lock);
 	list_for_each_entry_safe(job, tmp, &ring->queue, link)
@@ -361,6 +370,7 @@ void dim_ring_cancel_object(struct dim_ring *ring, struct drm_gem_object *obj,
 		WRITE_ONCE(job->error, error);
 	spin_unlock(&ring->lock);
 	mutex_unlock(&ring->hw_lock);
+	atomic_dec(&ring->cancels);
 	wake_up_all(&ring->wait);
 
 	list_for_each_entry_safe(job, tmp, &canceled, link) {
@@ -409,6 +419,7 @@ int dim_ring_init(struct dim_device *dim)
 	INIT_LIST_HEAD(&ring->queue);
 	init_waitqueue_head(&ring->wait);
 	mutex_init(&ring->hw_lock);
+	atomic_set(&ring->cancels, 0);
 	init_completion(&ring->transfer_done);
 	INIT_WORK(&ring->work, dim_ring_work);
 

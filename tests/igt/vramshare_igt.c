@@ -333,3 +333,17 @@ long long vs_job_counter(const struct vs_gpus *g, const char *name)
 		     "no counter \"%s\" in:\n%s", name, text);
 	return value;
 }
+
+bool vs_wait_mapped(struct vrs_importer *imp, uint32_t handle)
+{
+	struct vrs_bo_info info;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		igt_assert_eq(vrs_bo_info(imp, handle, &info), 0);
+		if (info.mapped)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}

@@ -56,6 +56,12 @@ int vs_open_drm_driver(const char *name);
 /* The same for its primary node (vgem creates objects only there). */
 int vs_open_drm_primary(const char *name);
 
+/*
+ * drm-import maps an import it was using again from a worker after the
+ * exporter's restore: waits up to 5 s for @handle to be mapped.
+ */
+bool vs_wait_mapped(struct vrs_importer *imp, uint32_t handle);
+
 /* Largest transfer of the rig's engine (edu): jobs are cut into these. */
 #define VS_ENGINE_TRANSFER	2048
 

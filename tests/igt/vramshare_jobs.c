@@ -355,6 +355,7 @@ static void check_submit_invalid(void)
 	REFUSED(-EINVAL, s.flags = 0x80000000u);
 	REFUSED(-EINVAL, s.size = 0);
 	REFUSED(-EINVAL, s.fill_value = 1);
+	REFUSED(-EINVAL, s.timeout_ms = 60001);	/* job_timeout_max_ms */
 	REFUSED(-EINVAL, s.out_fence_fd = 3);
 	REFUSED(-EINVAL, s.in_fence_fd = 3);
 	REFUSED(-EINVAL, s.src_offset = PAGE - 15);
@@ -748,8 +749,8 @@ igt_main
 		igt_assert_eq(vs_check_value(w.cpu, UNTOUCHED, PAGE), -1);
 
 		/* Restored and mapped again by the restore: no mapping needed */
+		igt_assert(vs_wait_mapped(gpus.b, w.handle));
 		igt_assert_eq(vrs_bo_info(gpus.b, w.handle, &info), 0);
-		igt_assert(info.mapped);
 		igt_assert_eq(bo_state(w.handle), DRM_IMPORT_BO_STATE_MAPPED);
 		run_ok(copy_job(w.handle, 0, l.handle, 0, PAGE));
 		igt_assert_eq(vs_check(w.cpu, PAGE, 81), -1);
@@ -876,7 +877,8 @@ igt_main
 					_exit(1);
 				}
 				gate_leave(&gate->resetting);
-				usleep((i % 5) * 20000);
+				/* Bursts, with a quiet second now and then */
+				usleep(i % 10 == 9 ? 1000000 : (i % 5) * 20000);
 			}
 			_exit(0);
 		}

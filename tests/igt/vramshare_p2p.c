@@ -135,6 +135,7 @@ static void check_reset_cycle(void (*reset)(void), uint32_t seed)
 	reset();
 
 	/* Unmapped for the reset, mapped again eagerly at the restore */
+	igt_assert(vs_wait_mapped(gpus.b, p.src));
 	after = info_of(p.src);
 	igt_assert_eq(after.invalidations, before.invalidations + 2);
 	igt_assert(after.mapped);

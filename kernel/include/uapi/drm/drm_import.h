@@ -105,9 +105,10 @@ struct drm_import_bo_info {
  *
  * The synchronous form of DRM_IMPORT_SUBMIT: a copy job submitted with
  * DRM_IMPORT_SUBMIT_NO_WAIT, waited for. Returns 0 when the copy is
- * complete, or the job's error: -ENODEV (no byte transferred) when an
- * imported object is revoked at submission, -ECANCELED when a revocation
- * interrupted it.
+ * complete, a submission error (see DRM_IMPORT_SUBMIT; -ENODEV, with no
+ * byte transferred, when an imported object is revoked), the job's error
+ * (-ECANCELED when a revocation interrupted it, -ETIMEDOUT, -EIO, -ENODEV),
+ * or -EINTR when a signal ended the wait (the copy goes on).
  */
 struct drm_import_copy {
 	__u32 src_handle;
@@ -150,7 +151,8 @@ struct drm_import_copy {
  * @timeout_ms: bound on the job's life from submission (waiting for
  *         fences and restores, and running); past it the job fails with
  *         -ETIMEDOUT. 0 selects the driver's default (module parameter
- *         job_timeout_ms)
+ *         job_timeout_ms); more than the module parameter
+ *         job_timeout_max_ms (default 60000) is refused
  * @in_fence_fd: a sync_file fd, with IN_FENCE_FD; otherwise must be 0
  * @out_fence_fd: out: with OUT_FENCE_FD, a new sync_file fd; must be 0
  * @in_syncobj: a drm_syncobj handle whose fence the job waits for, or 0
@@ -165,7 +167,8 @@ struct drm_import_copy {
  * object revoked with NO_WAIT, or the device unplugged), -ECANCELED (the
  * exporter revoked an object while the job was queued or running; bytes
  * already written stay written), -ETIMEDOUT (@timeout_ms elapsed, or the
- * engine hung and was reset).
+ * engine hung and was reset), -EIO (the engine could not be reset, or an
+ * exporter's table does not cover its dma-buf).
  *
  * Returns 0 once the job is queued. A submission that finds an imported
  * object revoked waits, interruptibly and at most @timeout_ms, for the
