@@ -2,14 +2,14 @@
 /*
  * drm-import: job submission.
  *
- * A submission checks every field, looks up the objects and fences, then
- * takes the objects' reservation locks and, under them: maps imported
- * objects (waiting for a restore, unlocked, when one is revoked), collects
- * the fences already there as implicit dependencies, queues the job on
- * the ring, and adds the job's fence (write for the destination, read for
- * the source). Queuing under the locks matters: a revocation, which runs
- * under the same lock, then always finds the job and cancels it before
- * the exporter waits for the fences.
+ * A submission checks every field, looks up the objects and fences, pins
+ * the local objects, then takes the objects' reservation locks and, under
+ * them: maps imported objects (waiting for a restore, unlocked, when one
+ * is revoked), collects the fences already there as implicit
+ * dependencies, adds the job's fence (write for the destination, read for
+ * the source) and queues the job on the ring. Queuing under the locks
+ * matters: a revocation, which runs under the same lock, then always finds
+ * the job and cancels it before the exporter waits for the fences.
  *
  * Each job's fence has its own context: revocation cancels queued jobs
  * out of submission order, so jobs' fences cannot share a timeline.
