@@ -79,7 +79,8 @@ int vrs_fence_wait(int fence_fd, int timeout_ms)
 	memset(&info, 0, sizeof(info));
 	if (ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info))
 		return vrs_errno();
+	/* -ETIME as libdrm's syncobj waits: a job itself may end in -ETIMEDOUT */
 	if (info.status == 0)
-		return -ETIMEDOUT;
+		return -ETIME;
 	return info.status < 0 ? info.status : 0;
 }
