@@ -308,6 +308,33 @@ int vs_open_drm_primary(const char *name)
 	return open_drm_node(name, "card", 0, 63);
 }
 
+int vs_open_vgem(bool primary)
+{
+	int (*open_node)(const char *name) =
+		primary ? vs_open_drm_primary : vs_open_drm_driver;
+	int fd = open_node("vgem");
+
+	if (fd < 0) {	/* vgem is a module on distribution kernels */
+		igt_assert_eq(system("modprobe vgem"), 0);
+		fd = open_node("vgem");
+	}
+	igt_assert_f(fd >= 0, "no vgem node\n");
+	return fd;
+}
+
+void vs_write_file(const char *dir, const char *file, const char *value)
+{
+	char path[PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
+	igt_assert_f(write(fd, value, strlen(value)) == (ssize_t)strlen(value),
+		     "writing %s to %s: %s\n", value, path, strerror(errno));
+	close(fd);
+}
+
 void vs_importer_debugfs(const struct vs_gpus *g, const char *file,
 			 char *path, size_t len)
 {

@@ -55,6 +55,11 @@ long vs_check_value(const volatile uint8_t *p, uint8_t value, size_t len);
 int vs_open_drm_driver(const char *name);
 /* The same for its primary node (vgem creates objects only there). */
 int vs_open_drm_primary(const char *name);
+/* vgem's primary or render node, loading the module when it is one. */
+int vs_open_vgem(bool primary);
+
+/* Writes @value to @dir/@file (sysfs); fails the test on error. */
+void vs_write_file(const char *dir, const char *file, const char *value);
 
 /*
  * drm-import maps an import it was using again from a worker after the

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -25,7 +24,6 @@
 #include <xf86drm.h>
 #include <drm/drm_import.h>
 #include <linux/dma-buf.h>
-#include <linux/sync_file.h>
 
 #include "igt.h"
 #include "vgem.h"
@@ -102,34 +100,23 @@ static int submit_fenced(struct drm_import_submit *s)
 	return s->out_fence_fd;
 }
 
-/* 1: signalled, 0: pending, -errno: signalled with that error. */
-static int fence_status(int fence)
+/* Submits @s waiting for the sync_file @in_fence; returns the job's. */
+static int submit_after(struct drm_import_submit *s, int in_fence)
 {
-	struct sync_file_info info;
-
-	memset(&info, 0, sizeof(info));
-	igt_assert_eq(ioctl(fence, SYNC_IOC_FILE_INFO, &info), 0);
-	return info.status;
-}
-
-/* Waits up to @ms for the sync_file; returns its status. */
-static int fence_wait(int fence, int ms)
-{
-	struct pollfd p = { .fd = fence, .events = POLLIN };
-
-	igt_assert(poll(&p, 1, ms) >= 0);
-	return fence_status(fence);
+	s->flags |= DRM_IMPORT_SUBMIT_IN_FENCE_FD;
+	s->in_fence_fd = in_fence;
+	return submit_fenced(s);
 }
 
 /* Runs a job to its end; returns 0 or its error. */
 static int run(struct drm_import_submit s)
 {
-	int fence = submit_fenced(&s), status;
+	int fence = submit_fenced(&s), ret;
 
-	status = fence_wait(fence, 60000);
+	ret = vrs_fence_wait(fence, 60000);
 	close(fence);
-	igt_assert_f(status != 0, "job still running after 60 s\n");
-	return status == 1 ? 0 : status;
+	igt_assert_f(ret != -ETIME, "job still running after 60 s\n");
+	return ret;
 }
 
 static void run_ok(struct drm_import_submit s)
@@ -168,18 +155,6 @@ struct foreign {
 	int dmabuf;
 };
 
-static int open_vgem(void)
-{
-	int fd = vs_open_drm_primary("vgem");
-
-	if (fd < 0) {
-		igt_assert_eq(system("modprobe vgem"), 0);
-		fd = vs_open_drm_primary("vgem");
-	}
-	igt_assert(fd >= 0);
-	return fd;
-}
-
 /* A vgem object of @size with an unsignalled write fence. */
 static void foreign_new(struct foreign *f, uint64_t size)
 {
@@ -187,7 +162,7 @@ static void foreign_new(struct foreign *f, uint64_t size)
 					     .bpp = 32 };
 	struct vs_vgem_fence_attach attach = { .flags = VS_VGEM_FENCE_WRITE };
 
-	f->vgem = open_vgem();
+	f->vgem = vs_open_vgem(true);
 	igt_assert_eq(drmIoctl(f->vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb), 0);
 	f->handle = dumb.handle;
 	igt_assert_eq(drmPrimeHandleToFD(f->vgem, f->handle,
@@ -245,22 +220,9 @@ static void window_close(struct window *w)
 	close(w->dmabuf);
 }
 
-static void write_sysfs(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
-	igt_assert_eq(write(fd, value, strlen(value)), (ssize_t)strlen(value));
-	close(fd);
-}
-
 static void write_param(const char *name, const char *value)
 {
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/module/drm_import/parameters/%s",
-		 name);
-	write_sysfs(path, value);
+	vs_write_file("/sys/module/drm_import/parameters", name, value);
 }
 
 /* GPU B's PCI address, from its render node. */
@@ -532,7 +494,7 @@ igt_main
 		igt_assert_eq(bo_wait(obj[3].handle, 0), -ETIMEDOUT);
 		igt_assert_eq(bo_wait(obj[3].handle, 60ll * 1000000000), 0);
 		for (i = 0; i < 3; i++) {
-			igt_assert_eq(fence_status(fences[i]), 1);
+			igt_assert_eq(vrs_fence_wait(fences[i], 0), 0);
 			close(fences[i]);
 		}
 		igt_assert_eq(vs_check(obj[3].map, PAGE, 21), -1);
@@ -555,15 +517,13 @@ igt_main
 		in = foreign_sync_file(&f);
 
 		s = copy_job(dst.handle, 0, src.handle, 0, PAGE);
-		s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
-		s.in_fence_fd = in;
-		out = submit_fenced(&s);
-		igt_assert_eq(fence_wait(out, 1000), 0);
+		out = submit_after(&s, in);
+		igt_assert_eq(vrs_fence_wait(out, 1000), -ETIME);
 		igt_assert_eq(bo_wait(dst.handle, 0), -ETIMEDOUT);
 		igt_assert_eq(vs_check_value(dst.map, 0, PAGE), -1);
 
 		foreign_signal(&f);
-		igt_assert_eq(fence_wait(out, 60000), 1);
+		igt_assert_eq(vrs_fence_wait(out, 60000), 0);
 		igt_assert_eq(vs_check(dst.map, PAGE, 31), -1);
 		close(in);
 		close(out);
@@ -639,9 +599,9 @@ igt_main
 
 		s = copy_job(dst.handle, 0, theirs, 0, PAGE);
 		out = submit_fenced(&s);
-		igt_assert_eq(fence_wait(out, 1000), 0);
+		igt_assert_eq(vrs_fence_wait(out, 1000), -ETIME);
 		foreign_signal(&f);
-		igt_assert_eq(fence_wait(out, 60000), 1);
+		igt_assert_eq(vrs_fence_wait(out, 60000), 0);
 		igt_assert_eq(vs_check(dst.map, PAGE, 51), -1);
 
 		close(out);
@@ -664,11 +624,9 @@ igt_main
 		foreign_new(&f, PAGE);
 		in = foreign_sync_file(&f);
 		s = copy_job(b.handle, 0, a.handle, 0, PAGE);
-		s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
-		s.in_fence_fd = in;
 		s.timeout_ms = 300;
-		out = submit_fenced(&s);
-		igt_assert_eq(fence_wait(out, 5000), -ETIMEDOUT);
+		out = submit_after(&s, in);
+		igt_assert_eq(vrs_fence_wait(out, 5000), -ETIMEDOUT);
 		igt_assert_eq(vs_job_counter(&gpus, "timedout"), timedout + 1);
 
 		vs_fill(a.map, PAGE, 61);
@@ -733,16 +691,14 @@ igt_main
 		in = foreign_sync_file(&f);
 
 		s = copy_job(w.handle, 0, l.handle, 0, PAGE);
-		s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
-		s.in_fence_fd = in;
-		out[0] = submit_fenced(&s);
+		out[0] = submit_after(&s, in);
 		s = fill_job(w.handle, 0, PAGE, 7);
 		out[1] = submit_fenced(&s);
-		igt_assert_eq(fence_wait(out[0], 300), 0);
+		igt_assert_eq(vrs_fence_wait(out[0], 300), -ETIME);
 
 		igt_assert_eq(vrs_device_reset(gpus.a), 0);
-		igt_assert_eq(fence_status(out[0]), -ECANCELED);
-		igt_assert_eq(fence_status(out[1]), -ECANCELED);
+		igt_assert_eq(vrs_fence_wait(out[0], 0), -ECANCELED);
+		igt_assert_eq(vrs_fence_wait(out[1], 0), -ECANCELED);
 		igt_assert_eq(vs_job_counter(&gpus, "canceled"), canceled + 2);
 		foreign_signal(&f);
 		igt_assert_eq(bo_wait(w.handle, 0), 0);
@@ -807,7 +763,7 @@ igt_main
 		igt_assert_eq(vrs_device_set_memory_decode(gpus.a, 1), 0);
 		igt_assert_eq(pthread_join(thread, NULL), 0);
 		igt_assert_eq(b.ret, 0);
-		igt_assert_eq(fence_wait(b.s.out_fence_fd, 60000), 1);
+		igt_assert_eq(vrs_fence_wait(b.s.out_fence_fd, 60000), 0);
 		igt_assert_eq(vs_check(w.cpu, PAGE, 91), -1);
 		igt_assert_eq(vs_job_counter(&gpus, "deferred"), deferred + 2);
 		close(b.s.out_fence_fd);
@@ -894,11 +850,11 @@ igt_main
 				vs_fill(l.map + k * size + h * half, half, seed + h);
 			s = copy_job(w.handle, k * size, l.handle, k * size, size);
 			fence = submit_fenced(&s);
-			st = fence_wait(fence, 60000);
+			st = vrs_fence_wait(fence, 60000);
 			close(fence);
-			igt_assert_f(st == 1 || st == -ECANCELED, "job %u: %s\n",
+			igt_assert_f(st == 0 || st == -ECANCELED, "job %u: %s\n",
 				     jobs, strerror(-st));
-			ok += st == 1;
+			ok += st == 0;
 			canceled += st == -ECANCELED;
 			/*
 			 * Transfers are whole and in order: each half holds its
@@ -915,7 +871,7 @@ igt_main
 					     vs_check(p, half, expect[k][h]) == -1,
 					     "job %u, half %u: neither old nor new bytes\n",
 					     jobs, h);
-				igt_assert(fresh[h] || st != 1);
+				igt_assert(fresh[h] || st != 0);
 				if (fresh[h])
 					expect[k][h] = seed + h;
 			}
@@ -953,18 +909,16 @@ igt_main
 		foreign_new(&f, PAGE);
 		in = foreign_sync_file(&f);
 		s = copy_job(l.handle, 0, w.handle, 0, PAGE);
-		s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
-		s.in_fence_fd = in;
-		out[0] = submit_fenced(&s);
+		out[0] = submit_after(&s, in);
 		s = fill_job(w.handle, 0, PAGE, 3);
 		out[1] = submit_fenced(&s);
 
 		/* vfio lets the driver go once its users are gone */
 		vs_close_exporter(&gpus);
-		write_sysfs("/sys/bus/pci/drivers/vfio-pci-dmabuf/unbind",
-			    gpus.a_address);
-		igt_assert_eq(fence_status(out[0]), -ECANCELED);
-		igt_assert_eq(fence_status(out[1]), -ECANCELED);
+		vs_write_file("/sys/bus/pci/drivers/vfio-pci-dmabuf", "unbind",
+			      gpus.a_address);
+		igt_assert_eq(vrs_fence_wait(out[0], 0), -ECANCELED);
+		igt_assert_eq(vrs_fence_wait(out[1], 0), -ECANCELED);
 		s = fill_job(w.handle, 0, PAGE, 3);
 		s.flags = DRM_IMPORT_SUBMIT_NO_WAIT;
 		igt_assert_eq(submit(&s), -ENODEV);
@@ -982,7 +936,7 @@ igt_main
 		foreign_free(&f);
 		local_free(&l);
 
-		write_sysfs("/sys/bus/pci/drivers_probe", gpus.a_address);
+		vs_write_file("/sys/bus/pci", "drivers_probe", gpus.a_address);
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
 			 gpus.a_address);
 		igt_assert(access(path, F_OK) == 0);
@@ -1006,16 +960,15 @@ igt_main
 		foreign_new(&f, PAGE);
 		in = foreign_sync_file(&f);
 		s = copy_job(b.handle, 0, a.handle, 0, PAGE);
-		s.flags = DRM_IMPORT_SUBMIT_IN_FENCE_FD;
-		s.in_fence_fd = in;
-		out[0] = submit_fenced(&s);
+		out[0] = submit_after(&s, in);
 		s = copy_job(a.handle, 0, b.handle, 0, PAGE);
 		out[1] = submit_fenced(&s);
 
 		importer_address(address, sizeof(address));
-		write_sysfs("/sys/bus/pci/drivers/drm_import-edu/unbind", address);
-		igt_assert_eq(fence_status(out[0]), -ENODEV);
-		igt_assert_eq(fence_status(out[1]), -ENODEV);
+		vs_write_file("/sys/bus/pci/drivers/drm_import-edu", "unbind",
+			      address);
+		igt_assert_eq(vrs_fence_wait(out[0], 0), -ENODEV);
+		igt_assert_eq(vrs_fence_wait(out[1], 0), -ENODEV);
 		s = copy_job(a.handle, 0, b.handle, 0, PAGE);
 		igt_assert_eq(submit(&s), -ENODEV);
 
@@ -1029,7 +982,7 @@ igt_main
 		foreign_signal(&f);
 		foreign_free(&f);
 
-		write_sysfs("/sys/bus/pci/drivers_probe", address);
+		vs_write_file("/sys/bus/pci", "drivers_probe", address);
 		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/drm_import-edu/%s",
 			 address);
 		igt_assert(access(path, F_OK) == 0);
@@ -1053,7 +1006,7 @@ igt_main
 		local_new(&a, PAGE);
 		s = fill_job(a.handle, 0, 16, 5);
 		fence = submit_fenced(&s);
-		igt_assert_eq(fence_wait(fence, 60000), 1);
+		igt_assert_eq(vrs_fence_wait(fence, 60000), 0);
 		local_free(&a);
 		vrs_importer_close(gpus.b);
 		gpus.b = NULL;

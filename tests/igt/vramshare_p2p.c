@@ -111,14 +111,10 @@ static bool vs_bo_imported(struct vrs_importer *imp, uint32_t handle)
 
 static void sysfs_reset(const char *address)
 {
-	char path[128];
-	int fd;
+	char dir[128];
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", address);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
-	igt_assert_eq(write(fd, "1", 1), 1);
-	close(fd);
+	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", address);
+	vs_write_file(dir, "reset", "1");
 }
 
 /* A reset of GPU A: one revoke and one restore reach the importer. */
@@ -272,12 +268,7 @@ igt_main
 		uint32_t handle;
 		int vgem, fd;
 
-		vgem = vs_open_drm_driver("vgem");
-		if (vgem < 0) {	/* vgem is a module on distribution kernels */
-			igt_assert_eq(system("modprobe vgem"), 0);
-			vgem = vs_open_drm_driver("vgem");
-		}
-		igt_assert_f(vgem >= 0, "no vgem render node\n");
+		vgem = vs_open_vgem(false);
 		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
 		igt_assert_eq(drmPrimeFDToHandle(vgem, fd, &handle), -1);
 		igt_assert_eq(errno, EOPNOTSUPP);
@@ -348,12 +339,7 @@ igt_main
 		vrs_importer_close(other);
 
 		/* A static importer of another driver accepts system memory */
-		vgem = vs_open_drm_driver("vgem");
-		if (vgem < 0) {
-			igt_assert_eq(system("modprobe vgem"), 0);
-			vgem = vs_open_drm_driver("vgem");
-		}
-		igt_assert(vgem >= 0);
+		vgem = vs_open_vgem(false);
 		igt_assert_eq(drmPrimeFDToHandle(vgem, fd, &theirs), 0);
 		close(vgem);
 

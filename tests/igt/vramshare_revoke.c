@@ -223,19 +223,6 @@ static int ctl_raw(uint32_t flags, struct vramshare_dma_buf_ctl *ctl)
 	       -errno : 0;
 }
 
-static void write_sysfs(const char *dir, const char *file, const char *value)
-{
-	char path[PATH_MAX + 32];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
-	igt_assert_f(write(fd, value, strlen(value)) == (ssize_t)strlen(value),
-		     "writing %s to %s: %s\n", value, path, strerror(errno));
-	close(fd);
-}
-
 static int access_device(const char *address)
 {
 	char path[PATH_MAX];
@@ -344,7 +331,7 @@ static void reset_through_sysfs(void)
 	char dir[PATH_MAX];
 
 	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", gpus.a_address);
-	write_sysfs(dir, "reset", "1");
+	vs_write_file(dir, "reset", "1");
 }
 
 static void hot_reset(void)
@@ -827,7 +814,7 @@ igt_main
 		copy_and_check(&s, 14);
 		vs_close_exporter(&gpus);
 
-		write_sysfs("/sys/bus/pci/drivers/vfio-pci-dmabuf", "unbind",
+		vs_write_file("/sys/bus/pci/drivers/vfio-pci-dmabuf", "unbind",
 			    gpus.a_address);
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
 			 gpus.a_address);
@@ -836,7 +823,7 @@ igt_main
 		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
 		shared_close(&s);	/* the last reference: released after unbind */
 
-		write_sysfs("/sys/bus/pci", "drivers_probe", gpus.a_address);
+		vs_write_file("/sys/bus/pci", "drivers_probe", gpus.a_address);
 		igt_assert(access(path, F_OK) == 0);
 		vs_open_exporter(&gpus);
 		shared_open(&s);
@@ -857,16 +844,16 @@ igt_main
 		vs_close_exporter(&gpus);
 
 		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", gpus.a_address);
-		write_sysfs(dir, "remove", "1");
+		vs_write_file(dir, "remove", "1");
 		igt_assert(access_device(gpus.a_address) != 0);
 		check_gone(&s, cpu);
 		munmap(cpu, LEN);
 		shared_close(&s);	/* frees what the removed device left */
 
-		write_sysfs("/sys/bus/pci", "rescan", "1");
+		vs_write_file("/sys/bus/pci", "rescan", "1");
 		igt_assert(access_device(gpus.a_address) == 0);
-		write_sysfs(dir, "driver_override", "vfio-pci-dmabuf");
-		write_sysfs("/sys/bus/pci", "drivers_probe", gpus.a_address);
+		vs_write_file(dir, "driver_override", "vfio-pci-dmabuf");
+		vs_write_file("/sys/bus/pci", "drivers_probe", gpus.a_address);
 		vs_open_exporter(&gpus);
 		shared_open(&s);
 		copy_and_check(&s, 19);
