@@ -9,6 +9,7 @@
 
 #include <linux/dma-buf.h>
 #include <linux/eventfd.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 
@@ -62,6 +63,42 @@ static inline void vrs_eventfd_signal(struct eventfd_ctx *ctx)
 #define VRS_DRM_GEM_PRIME_MMAP	.gem_prime_mmap = drm_gem_prime_mmap,
 #else
 #define VRS_DRM_GEM_PRIME_MMAP
+#endif
+
+/*
+ * A reference on @file unless its count already reached zero (its release
+ * is under way). 6.7 replaced get_file_rcu() with get_file_active().
+ */
+static inline bool vrs_get_file_active(struct file *file)
+{
+#ifdef VRS_HAVE_GET_FILE_ACTIVE
+	struct file *f = file;
+
+	return get_file_active(&f);
+#else
+	return get_file_rcu(file);
+#endif
+}
+
+/*
+ * From 6.2 vfio_device_ops carries iommufd callbacks, required from 6.4
+ * when iommufd is built, detach_ioas from 6.6; without CONFIG_IOMMUFD the
+ * helpers are NULL. A PCI variant driver uses the physical-device ones.
+ */
+#ifdef VRS_HAVE_VFIO_IOMMUFD_DETACH
+#define VRS_VFIO_IOMMUFD_DETACH_OP \
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+#else
+#define VRS_VFIO_IOMMUFD_DETACH_OP
+#endif
+#ifdef VRS_HAVE_VFIO_IOMMUFD
+#define VRS_VFIO_IOMMUFD_OPS \
+	.bind_iommufd	= vfio_iommufd_physical_bind, \
+	.unbind_iommufd	= vfio_iommufd_physical_unbind, \
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas, \
+	VRS_VFIO_IOMMUFD_DETACH_OP
+#else
+#define VRS_VFIO_IOMMUFD_OPS
 #endif
 
 #endif /* VRAMSHARE_COMPAT_H */

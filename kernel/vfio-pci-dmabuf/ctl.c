@@ -58,7 +58,7 @@ static int vpd_ctl_set_mmap_attr(struct vpd_dmabuf *priv, u32 attr)
 	    attr != VRAMSHARE_MMAP_WRITE_COMBINE)
 		return -EINVAL;
 	dma_resv_lock(priv->dmabuf->resv, NULL);
-	priv->mmap_wc = attr == VRAMSHARE_MMAP_WRITE_COMBINE;
+	WRITE_ONCE(priv->mmap_wc, attr == VRAMSHARE_MMAP_WRITE_COMBINE);
 	dma_resv_unlock(priv->dmabuf->resv);
 	return 0;
 }

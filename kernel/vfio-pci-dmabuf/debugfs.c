@@ -7,6 +7,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/dma-resv.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/pci.h>
 #include <linux/seq_file.h>
@@ -27,7 +28,7 @@ static const char *vpd_state_name(struct vpd_dmabuf *priv)
 /**
  * vpd_dmabuf_show() - describe one dma-buf
  * @s: the output
- * @priv: the dma-buf; takes its reservation lock
+ * @priv: the dma-buf, a file reference held; takes its reservation lock
  */
 void vpd_dmabuf_show(struct seq_file *s, struct vpd_dmabuf *priv)
 {
@@ -58,12 +59,18 @@ static int vpd_debugfs_show(struct seq_file *s, void *unused)
 	struct vpd_device *vpd = s->private;
 	struct vpd_dmabuf *priv;
 
-	mutex_lock(&vpd->dmabufs_lock);
-	seq_printf(s, "device %s revoke-reasons %#x\n",
-		   pci_name(vpd->core.pdev), vpd->revoke_reasons);
-	list_for_each_entry(priv, &vpd->dmabufs, link)
+	mutex_lock(&vpd->state_lock);
+	seq_printf(s, "device %s resets %u request-pending %d removing %d\n",
+		   pci_name(vpd->core.pdev), vpd->resets,
+		   vpd->request_pending, vpd->removing);
+	list_for_each_entry(priv, &vpd->dmabufs, link) {
+		/* One being released may have lost its inode already. */
+		if (!vpd_dmabuf_get_file(priv))
+			continue;
 		vpd_dmabuf_show(s, priv);
-	mutex_unlock(&vpd->dmabufs_lock);
+		fput(priv->dmabuf->file);
+	}
+	mutex_unlock(&vpd->state_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vpd_debugfs);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vfio-pci-dmabuf: the dma-buf exporter, in the order of a buffer's life:
- * export (VFIO_DEVICE_FEATURE_DMA_BUF), attach, map, revoke and restore
- * around resets, revoke for good when the device is closed, release.
+ * export (VFIO_DEVICE_FEATURE_DMA_BUF), attach, map, release. Revocation
+ * is state.c's.
  *
  * Only dynamic importers with move_notify are served: the BAR can
  * disappear under them at any time (reset, close), and move_notify is
@@ -12,6 +12,7 @@
 #include <linux/dma-resv.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
@@ -25,37 +26,40 @@
 
 VRS_MODULE_IMPORT_DMA_BUF();
 
-/* Bound on nr_ranges: keeps the kernel copy of the ranges small. */
-#define VPD_MAX_RANGES	4096
-
-static unsigned int revoke_timeout_ms = 1000;
-module_param(revoke_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(revoke_timeout_ms,
-		 "How long a revocation waits for importers' fences and unmaps before the hardware is touched (default 1000)");
-
 /*
- * Checks the ranges against the BAR as upstream does, and computes the
- * dma-buf size with overflow-safe arithmetic.
+ * Upstream's checks, in upstream's order and with its error codes: first
+ * every range alone and their sum (-EINVAL), then the BAR (-EINVAL when
+ * it is not memory), then every range against it (-EOVERFLOW when the
+ * end wraps, -EINVAL past the end). The size is a size_t sum, checked for
+ * overflow, so that a 32-bit kernel cannot truncate it.
  */
 static int vpd_validate_ranges(struct pci_dev *pdev, u32 bar,
 			       const struct vfio_region_dma_range *ranges,
 			       u32 nr_ranges, size_t *size)
 {
 	u64 bar_len = pci_resource_len(pdev, bar);
-	u64 total = 0;
+	size_t total = 0;
 	u32 i;
 
-	if (!bar_len || !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM))
+	for (i = 0; i < nr_ranges; i++) {
+		u64 len = ranges[i].length;
+
+		if (!len || !PAGE_ALIGNED(ranges[i].offset) ||
+		    !PAGE_ALIGNED(len))
+			return -EINVAL;
+		if (len != (size_t)len ||
+		    check_add_overflow(total, (size_t)len, &total))
+			return -EINVAL;
+	}
+
+	if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM))
 		return -EINVAL;
 
 	for (i = 0; i < nr_ranges; i++) {
-		u64 off = ranges[i].offset, len = ranges[i].length, end;
+		u64 end;
 
-		if (!len || !PAGE_ALIGNED(off) || !PAGE_ALIGNED(len))
-			return -EINVAL;
-		if (check_add_overflow(total, len, &total))
-			return -EINVAL;
-		if (check_add_overflow(off, len, &end))
+		if (check_add_overflow(ranges[i].offset, ranges[i].length,
+				       &end))
 			return -EOVERFLOW;
 		if (end > bar_len)
 			return -EINVAL;
@@ -87,10 +91,26 @@ static int vpd_dmabuf_attach(struct dma_buf *dmabuf,
 	return 0;
 }
 
+/*
+ * An importer that detaches with a mapping still held (a bug of its own:
+ * its device may still reach the BAR) is named, and must not leave the
+ * count up, or every later revocation would wait for it. The attachment
+ * is off the dma-buf's list already, so no one else reads va->mappings.
+ */
 static void vpd_dmabuf_detach(struct dma_buf *dmabuf,
 			      struct dma_buf_attachment *attach)
 {
-	kfree(attach->priv);
+	struct vpd_dmabuf *priv = dmabuf->priv;
+	struct vpd_attachment *va = attach->priv;
+
+	if (va->mappings) {
+		pci_warn(priv->pdev, "importer %s detached holding a mapping of dma-buf %lu\n",
+			 dev_name(attach->dev),
+			 file_inode(dmabuf->file)->i_ino);
+		if (atomic_dec_and_test(&priv->nr_mapped))
+			wake_up_all(&priv->unmapped);
+	}
+	kfree(va);
 }
 
 /*
@@ -143,19 +163,27 @@ static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
 		wake_up_all(&priv->unmapped);
 }
 
+/*
+ * The last file reference is gone. A dma-buf still on its device's list
+ * (the device is open, or was closed while this release was under way)
+ * leaves it and lets go of the vfio_device; after a close, priv->vpd is
+ * NULL and there is nothing to leave.
+ */
 static void vpd_dmabuf_release(struct dma_buf *dmabuf)
 {
 	struct vpd_dmabuf *priv = dmabuf->priv;
 	struct vpd_device *vpd = priv->vpd;
 
-	mutex_lock(&vpd->dmabufs_lock);
-	list_del_init(&priv->link);
-	mutex_unlock(&vpd->dmabufs_lock);
-
+	if (vpd) {
+		mutex_lock(&vpd->state_lock);
+		list_del_init(&priv->link);
+		mutex_unlock(&vpd->state_lock);
+		put_device(&vpd->core.vdev.device);
+	}
 	if (priv->eventfd)
 		eventfd_ctx_put(priv->eventfd);
 	pci_dev_put(priv->pdev);
-	vfio_put_device(&vpd->core.vdev);
+	mutex_destroy(&priv->wc_lock);
 	kfree(priv->ranges);
 	kfree(priv);
 }
@@ -170,14 +198,6 @@ static const struct dma_buf_ops vpd_dmabuf_ops = {
 	.mmap = vpd_dmabuf_mmap,
 	.release = vpd_dmabuf_release,
 };
-
-static bool vpd_memory_decode_enabled(struct pci_dev *pdev)
-{
-	u16 cmd;
-
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	return cmd & PCI_COMMAND_MEMORY;
-}
 
 /**
  * vpd_feature_dma_buf() - VFIO_DEVICE_FEATURE_DMA_BUF, upstream's uAPI
@@ -209,12 +229,11 @@ int vpd_feature_dma_buf(struct vpd_device *vpd, u32 flags,
 		return -EINVAL;
 	if (req.region_index >= VFIO_PCI_ROM_REGION_INDEX)
 		return -ENODEV;
-	if (req.nr_ranges > VPD_MAX_RANGES)
-		return -EINVAL;
 
 	priv = kzalloc(sizeof(*priv), GFP_KERNEL);
 	if (!priv)
 		return -ENOMEM;
+	/* No bound of our own: too many ranges fail the allocation. */
 	priv->ranges = memdup_user(uarg->dma_ranges,
 				   array_size(req.nr_ranges,
 					      sizeof(*priv->ranges)));
@@ -234,6 +253,7 @@ int vpd_feature_dma_buf(struct vpd_device *vpd, u32 flags,
 	atomic_set(&priv->nr_mapped, 0);
 	atomic_set(&priv->nr_cpu_mappings, 0);
 	init_waitqueue_head(&priv->unmapped);
+	mutex_init(&priv->wc_lock);
 
 	exp_info.ops = &vpd_dmabuf_ops;
 	exp_info.size = size;
@@ -248,12 +268,19 @@ int vpd_feature_dma_buf(struct vpd_device *vpd, u32 flags,
 	get_device(&vpd->core.vdev.device);
 	priv->pdev = pci_dev_get(pdev);
 
-	mutex_lock(&vpd->dmabufs_lock);
+	/*
+	 * Born in the device's state, which the others are brought to as
+	 * well (a change vfio made on its own may not have reached them).
+	 */
+	down_read(&vpd->core.memory_lock);
+	mutex_lock(&vpd->state_lock);
 	dma_resv_lock(priv->dmabuf->resv, NULL);
-	priv->revoked = vpd->revoke_reasons || !vpd_memory_decode_enabled(pdev);
+	priv->revoked = !vpd_bar_usable(vpd);
 	dma_resv_unlock(priv->dmabuf->resv);
 	list_add_tail(&priv->link, &vpd->dmabufs);
-	mutex_unlock(&vpd->dmabufs_lock);
+	vpd_dmabufs_update(vpd);
+	mutex_unlock(&vpd->state_lock);
+	up_read(&vpd->core.memory_lock);
 
 	ret = dma_buf_fd(priv->dmabuf, req.open_flags);
 	if (ret < 0)
@@ -274,7 +301,7 @@ err_free_priv:
  *
  * Return: the dma-buf with a reference held (drop it with dma_buf_put()),
  * or an ERR_PTR: -EBADF, or -EINVAL for a dma-buf of another exporter or
- * device.
+ * device, or one exported before the device was last closed.
  */
 struct vpd_dmabuf *vpd_dmabuf_get(struct vpd_device *vpd, int fd)
 {
@@ -283,7 +310,7 @@ struct vpd_dmabuf *vpd_dmabuf_get(struct vpd_device *vpd, int fd)
 	if (IS_ERR(dmabuf))
 		return ERR_CAST(dmabuf);
 	if (dmabuf->ops != &vpd_dmabuf_ops ||
-	    ((struct vpd_dmabuf *)dmabuf->priv)->vpd != vpd) {
+	    READ_ONCE(((struct vpd_dmabuf *)dmabuf->priv)->vpd) != vpd) {
 		dma_buf_put(dmabuf);
 		return ERR_PTR(-EINVAL);
 	}
@@ -308,147 +335,4 @@ phys_addr_t vpd_dmabuf_phys(struct vpd_dmabuf *priv, u64 offset)
 	}
 	return pci_resource_start(priv->pdev, priv->bar) +
 	       priv->ranges[i].offset + offset;
-}
-
-/*
- * One state transition, under the reservation lock: CPU mappings are
- * zapped, importers are told through move_notify, userspace through the
- * eventfd.
- */
-static void vpd_dmabuf_transition(struct vpd_dmabuf *priv, bool revoked,
-				  bool gone)
-{
-	dma_resv_assert_held(priv->dmabuf->resv);
-	if (priv->gone || (priv->revoked == revoked && !gone))
-		return;
-	priv->revoked = revoked;
-	priv->gone = gone;
-	priv->generation++;
-	if (revoked)
-		vpd_dmabuf_zap(priv);
-	vrs_dma_buf_invalidate(priv->dmabuf);
-	if (priv->eventfd)
-		vrs_eventfd_signal(priv->eventfd);
-}
-
-/*
- * After a revocation, before the hardware is touched: wait (bounded) for
- * the fences importers left on the reservation object and for importers
- * that unmap outside move_notify, and name those that did not.
- */
-static void vpd_dmabuf_wait_importers(struct vpd_dmabuf *priv)
-{
-	long left = msecs_to_jiffies(revoke_timeout_ms);
-	struct dma_buf_attachment *attach;
-	struct dma_resv *resv = priv->dmabuf->resv;
-
-	left = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, false,
-				     left);
-	if (left > 0)
-		left = wait_event_timeout(priv->unmapped,
-					  !atomic_read(&priv->nr_mapped), left);
-	if (left > 0)
-		return;
-
-	dma_resv_lock(resv, NULL);
-	if (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_BOOKKEEP))
-		pci_warn(priv->pdev, "dma-buf %lu: importers' fences still pending %u ms after revocation\n",
-			 file_inode(priv->dmabuf->file)->i_ino,
-			 revoke_timeout_ms);
-	list_for_each_entry(attach, &priv->dmabuf->attachments, node) {
-		struct vpd_attachment *va = attach->priv;
-
-		if (va->mappings)
-			pci_warn(priv->pdev, "dma-buf %lu: importer %s did not unmap within %u ms of revocation\n",
-				 file_inode(priv->dmabuf->file)->i_ino,
-				 dev_name(attach->dev), revoke_timeout_ms);
-	}
-	dma_resv_unlock(resv);
-}
-
-/* Caller holds vpd->dmabufs_lock. */
-static void vpd_dmabufs_apply(struct vpd_device *vpd)
-{
-	bool revoked = vpd->revoke_reasons;
-	struct vpd_dmabuf *priv;
-
-	list_for_each_entry(priv, &vpd->dmabufs, link) {
-		dma_resv_lock(priv->dmabuf->resv, NULL);
-		vpd_dmabuf_transition(priv, revoked, false);
-		dma_resv_unlock(priv->dmabuf->resv);
-	}
-	if (revoked)
-		list_for_each_entry(priv, &vpd->dmabufs, link)
-			vpd_dmabuf_wait_importers(priv);
-}
-
-/**
- * vpd_dmabufs_revoke() - the BAR is about to become unusable
- * @vpd: the device
- * @reason: an enum vpd_revoke_reason bit
- *
- * Every importer is told through move_notify, under the reservation
- * lock, and unmaps; CPU mappings are zapped. Returns once importers are
- * done (or the bound passed). No new mapping succeeds until the last
- * reason is cleared with vpd_dmabufs_restore().
- */
-void vpd_dmabufs_revoke(struct vpd_device *vpd, unsigned int reason)
-{
-	mutex_lock(&vpd->dmabufs_lock);
-	vpd->revoke_reasons |= reason;
-	vpd_dmabufs_apply(vpd);
-	mutex_unlock(&vpd->dmabufs_lock);
-}
-
-/**
- * vpd_dmabufs_restore() - one reason for the revocation is over
- * @vpd: the device
- * @reason: the enum vpd_revoke_reason bit to clear
- *
- * When no reason is left, move_notify again so that importers map anew;
- * CPU mappings fault back in.
- */
-void vpd_dmabufs_restore(struct vpd_device *vpd, unsigned int reason)
-{
-	mutex_lock(&vpd->dmabufs_lock);
-	vpd->revoke_reasons &= ~reason;
-	vpd_dmabufs_apply(vpd);
-	mutex_unlock(&vpd->dmabufs_lock);
-}
-
-/* Caller holds vpd->dmabufs_lock. */
-static void vpd_dmabuf_gone_locked(struct vpd_dmabuf *priv)
-{
-	dma_resv_lock(priv->dmabuf->resv, NULL);
-	vpd_dmabuf_transition(priv, true, true);
-	dma_resv_unlock(priv->dmabuf->resv);
-	vpd_dmabuf_wait_importers(priv);
-}
-
-/**
- * vpd_dmabuf_revoke_for_good() - revoke one dma-buf for good
- * @priv: the dma-buf
- *
- * It lives on until its last reference goes, but mapping it fails with
- * -ENODEV and CPU mappings get SIGBUS.
- */
-void vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv)
-{
-	mutex_lock(&priv->vpd->dmabufs_lock);
-	vpd_dmabuf_gone_locked(priv);
-	mutex_unlock(&priv->vpd->dmabufs_lock);
-}
-
-/**
- * vpd_dmabufs_gone() - the device was closed: revoke every dma-buf for good
- * @vpd: the device
- */
-void vpd_dmabufs_gone(struct vpd_device *vpd)
-{
-	struct vpd_dmabuf *priv;
-
-	mutex_lock(&vpd->dmabufs_lock);
-	list_for_each_entry(priv, &vpd->dmabufs, link)
-		vpd_dmabuf_gone_locked(priv);
-	mutex_unlock(&vpd->dmabufs_lock);
 }

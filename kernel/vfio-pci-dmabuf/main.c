@@ -6,9 +6,11 @@
  *
  * Every vfio op is vfio-pci-core's except: the feature ioctl (adds the
  * dma-buf features; revokes around low-power entry and exit), config
- * writes (revoke before memory decode is turned off, restore after it is
- * turned on), close (revokes the dma-bufs for good) and the PCI reset
- * callbacks (revoke before any reset, restore after it).
+ * writes that reach PCI_COMMAND or the PM control register, close
+ * (revokes the dma-bufs for good), and the PCI callbacks for resets,
+ * error recovery and removal. Each of them lets the dma-bufs follow the
+ * device's state (state.c); those that can turn the BAR off revoke
+ * before vfio or the PCI core change the device.
  *
  * Bind a device with driver_override:
  *   echo vfio-pci-dmabuf > /sys/bus/pci/devices/BDF/driver_override
@@ -22,6 +24,7 @@
 #include <linux/vfio_pci_core.h>
 
 #include "../include/uapi/linux/vramshare_vfio.h"
+#include "vramshare_compat.h"
 #include "vfio_pci_dmabuf.h"
 
 static int vpd_open_device(struct vfio_device *vdev)
@@ -38,28 +41,76 @@ static int vpd_open_device(struct vfio_device *vdev)
 
 static void vpd_close_device(struct vfio_device *vdev)
 {
-	vpd_dmabufs_gone(to_vpd(vdev));
+	vpd_dmabufs_close(to_vpd(vdev));
 	vfio_pci_core_close_device(vdev);
 }
 
 /*
- * Low-power entry turns the BAR off until LOW_POWER_EXIT: revoke first.
- * After a device-initiated wakeup the dma-bufs stay revoked until the
- * user calls LOW_POWER_EXIT, which vfio allows at any time.
+ * The dma-bufs follow a change of the device's state that just happened.
+ * For callers that do not hold vfio's memory_lock: it is taken for read
+ * so that vfio's own brief changes (it turns decode on around some
+ * register accesses) are not mistaken for the device's state.
+ */
+static void vpd_update(struct vpd_device *vpd)
+{
+	down_read(&vpd->core.memory_lock);
+	mutex_lock(&vpd->state_lock);
+	vpd_dmabufs_update(vpd);
+	mutex_unlock(&vpd->state_lock);
+	up_read(&vpd->core.memory_lock);
+}
+
+/*
+ * A user request that may turn the BAR off: the dma-bufs are revoked
+ * before vfio acts on it, and follow the real state once it is done.
+ * Caller holds request_lock, so that requests never interleave.
+ */
+static void vpd_request_begin(struct vpd_device *vpd)
+{
+	lockdep_assert_held(&vpd->request_lock);
+	mutex_lock(&vpd->state_lock);
+	vpd->request_pending = true;
+	vpd_dmabufs_update(vpd);
+	mutex_unlock(&vpd->state_lock);
+}
+
+static void vpd_request_end(struct vpd_device *vpd)
+{
+	lockdep_assert_held(&vpd->request_lock);
+	down_read(&vpd->core.memory_lock);
+	mutex_lock(&vpd->state_lock);
+	vpd->request_pending = false;
+	vpd_dmabufs_update(vpd);
+	mutex_unlock(&vpd->state_lock);
+	up_read(&vpd->core.memory_lock);
+}
+
+/*
+ * Low-power entry turns the BAR off until LOW_POWER_EXIT: revoke first,
+ * then follow what vfio did (a refused entry leaves the device as it
+ * was). A device-initiated wakeup (the wakeup eventfd) ends low power
+ * inside vfio with no call to this driver: the dma-bufs stay revoked
+ * until the next update, such as LOW_POWER_EXIT, which vfio allows at
+ * any time.
  */
 static int vpd_feature_low_power(struct vpd_device *vpd, u32 flags,
 				 void __user *arg, size_t argsz)
 {
 	u32 feature = flags & VFIO_DEVICE_FEATURE_MASK;
-	bool entry = feature != VFIO_DEVICE_FEATURE_LOW_POWER_EXIT;
-	bool probe = flags & VFIO_DEVICE_FEATURE_PROBE;
+	size_t size = feature == VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP ?
+		      sizeof(struct vfio_device_low_power_entry_with_wakeup) : 0;
 	int ret;
 
-	if (entry && !probe)
-		vpd_dmabufs_revoke(vpd, VPD_REVOKE_LOW_POWER);
+	/* Malformed requests and PROBE change nothing: no revocation. */
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET, size);
+	if (ret != 1)
+		return ret;
+	mutex_lock(&vpd->request_lock);
+	if (feature != VFIO_DEVICE_FEATURE_LOW_POWER_EXIT)
+		vpd_request_begin(vpd);
 	ret = vfio_pci_core_ioctl_feature(&vpd->core.vdev, flags, arg, argsz);
-	if (!probe && (!entry || ret))
-		vpd_dmabufs_restore(vpd, VPD_REVOKE_LOW_POWER);
+	vpd_request_end(vpd);
+	mutex_unlock(&vpd->request_lock);
 	return ret;
 }
 
@@ -82,36 +133,45 @@ static int vpd_device_feature(struct vfio_device *vdev, u32 flags,
 	}
 }
 
+/* Does a write of @count bytes at @pos reach the byte at @reg? */
+static bool vpd_write_reaches(loff_t pos, size_t count, unsigned int reg)
+{
+	return reg >= pos && reg - pos < count;
+}
+
 /*
- * A config write that clears PCI_COMMAND_MEMORY turns the BAR off:
- * revoke before vfio writes it; one that sets it makes the BAR usable:
- * restore once it is written. Other writes pass through untouched.
+ * Config writes that can turn the BAR off reach the low byte of
+ * PCI_COMMAND (memory decode) or of the PM control register (power
+ * state). They revoke first whatever they write, then follow the state
+ * vfio is left in: vfio reads the user's buffer itself, so the bytes
+ * cannot be judged beforehand (another thread may change them in
+ * between). A write that leaves the BAR on costs importers one revoke
+ * and restore.
  */
+static bool vpd_config_write_may_disable(struct pci_dev *pdev, loff_t pos,
+					 size_t count)
+{
+	return vpd_write_reaches(pos, count, PCI_COMMAND) ||
+	       (pdev->pm_cap &&
+		vpd_write_reaches(pos, count, pdev->pm_cap + PCI_PM_CTRL));
+}
+
 static ssize_t vpd_write(struct vfio_device *vdev, const char __user *buf,
 			 size_t count, loff_t *ppos)
 {
 	struct vpd_device *vpd = to_vpd(vdev);
 	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
-	bool decode;
 	ssize_t ret;
-	u8 cmd;
 
 	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX ||
-	    pos > PCI_COMMAND || pos + count <= PCI_COMMAND)
+	    !vpd_config_write_may_disable(vpd->core.pdev, pos, count))
 		return vfio_pci_core_write(vdev, buf, count, ppos);
 
-	if (copy_from_user(&cmd, buf + (PCI_COMMAND - pos), 1))
-		return -EFAULT;
-	decode = cmd & PCI_COMMAND_MEMORY;
-	if (!decode)
-		vpd_dmabufs_revoke(vpd, VPD_REVOKE_DECODE);
+	mutex_lock(&vpd->request_lock);
+	vpd_request_begin(vpd);
 	ret = vfio_pci_core_write(vdev, buf, count, ppos);
-	/*
-	 * After a refused write that would have turned decode off, the
-	 * dma-bufs stay revoked until a write turns it on: the safe side.
-	 */
-	if (decode && ret > 0)
-		vpd_dmabufs_restore(vpd, VPD_REVOKE_DECODE);
+	vpd_request_end(vpd);
+	mutex_unlock(&vpd->request_lock);
 	return ret;
 }
 
@@ -119,14 +179,16 @@ static int vpd_init_dev(struct vfio_device *vdev)
 {
 	struct vpd_device *vpd = to_vpd(vdev);
 
-	mutex_init(&vpd->dmabufs_lock);
+	mutex_init(&vpd->request_lock);
+	mutex_init(&vpd->state_lock);
 	INIT_LIST_HEAD(&vpd->dmabufs);
 	return vfio_pci_core_init_dev(vdev);
 }
 
 static void vpd_release_dev(struct vfio_device *vdev)
 {
-	mutex_destroy(&to_vpd(vdev)->dmabufs_lock);
+	mutex_destroy(&to_vpd(vdev)->state_lock);
+	mutex_destroy(&to_vpd(vdev)->request_lock);
 	vfio_pci_core_release_dev(vdev);
 }
 
@@ -143,31 +205,76 @@ static const struct vfio_device_ops vpd_ops = {
 	.mmap		= vfio_pci_core_mmap,
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,
+	VRS_VFIO_IOMMUFD_OPS
 };
+
+static struct vpd_device *vpd_of(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+
+	return core ? to_vpd(&core->vdev) : NULL;
+}
 
 /*
  * Function, bus and sysfs resets all pass through these two callbacks
  * (pci_dev_save_and_disable() / pci_dev_restore()), with the device lock
- * held, before the hardware is touched and after it is usable again.
+ * held, before the hardware is touched and after it is restored. The
+ * restore is read from the device: a reset that left decode off keeps
+ * the dma-bufs revoked.
  */
 static void vpd_reset_prepare(struct pci_dev *pdev)
 {
-	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	struct vpd_device *vpd = vpd_of(pdev);
 
-	if (core)
-		vpd_dmabufs_revoke(to_vpd(&core->vdev), VPD_REVOKE_RESET);
+	if (!vpd)
+		return;
+	mutex_lock(&vpd->state_lock);
+	vpd->resets++;
+	vpd_dmabufs_update(vpd);
+	mutex_unlock(&vpd->state_lock);
 }
 
 static void vpd_reset_done(struct pci_dev *pdev)
 {
-	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	struct vpd_device *vpd = vpd_of(pdev);
 
-	if (core)
-		vpd_dmabufs_restore(to_vpd(&core->vdev), VPD_REVOKE_RESET);
+	if (!vpd)
+		return;
+	mutex_lock(&vpd->state_lock);
+	if (vpd->resets)
+		vpd->resets--;
+	vpd_dmabufs_update(vpd);
+	mutex_unlock(&vpd->state_lock);
+}
+
+/*
+ * AER and DPC recovery reset the link without reset_prepare: the PCI
+ * core marks the device frozen before calling error_detected, and normal
+ * again before resume. The link reset clears decode; the dma-bufs stay
+ * revoked until the user restores the device (vfio restores the BARs on
+ * the next write of PCI_COMMAND, or a reset through vfio).
+ */
+static pci_ers_result_t vpd_error_detected(struct pci_dev *pdev,
+					   pci_channel_state_t state)
+{
+	struct vpd_device *vpd = vpd_of(pdev);
+
+	if (vpd)
+		vpd_update(vpd);
+	return vfio_pci_core_aer_err_detected(pdev, state);
+}
+
+static void vpd_error_resume(struct pci_dev *pdev)
+{
+	struct vpd_device *vpd = vpd_of(pdev);
+
+	if (vpd)
+		vpd_update(vpd);
 }
 
 static const struct pci_error_handlers vpd_err_handlers = {
-	.error_detected	= vfio_pci_core_aer_err_detected,
+	.error_detected	= vpd_error_detected,
+	.resume		= vpd_error_resume,
 	.reset_prepare	= vpd_reset_prepare,
 	.reset_done	= vpd_reset_done,
 };
@@ -191,13 +298,21 @@ static int vpd_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 }
 
+/*
+ * The device leaves (unbind, hot-unplug): revoke now, before vfio waits
+ * for its user to close it, which makes the dma-bufs gone for good.
+ */
 static void vpd_remove(struct pci_dev *pdev)
 {
-	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	struct vpd_device *vpd = vpd_of(pdev);
 
-	vpd_debugfs_remove(to_vpd(&core->vdev));
-	vfio_pci_core_unregister_device(core);
-	vfio_put_device(&core->vdev);
+	vpd_debugfs_remove(vpd);
+	mutex_lock(&vpd->state_lock);
+	vpd->removing = true;
+	mutex_unlock(&vpd->state_lock);
+	vpd_update(vpd);
+	vfio_pci_core_unregister_device(&vpd->core);
+	vfio_put_device(&vpd->core.vdev);
 }
 
 static const struct pci_device_id vpd_table[] = {

@@ -110,12 +110,12 @@ static void vpd_explain_refusal(struct pci_dev *provider,
 	if (common)
 		vpd_acs_redirects_between(provider, client, common, &acs);
 	if (acs.count) {
-		pci_info(provider, "refusing importer %s: ACS redirect sends its peer-to-peer traffic up to host bridge %s, which is not whitelisted for P2P; boot with pci=disable_acs_redir=%s\n",
-			 pci_name(client), host, acs.text);
+		pci_info_ratelimited(provider, "refusing importer %s: ACS redirect sends its peer-to-peer traffic up to host bridge %s, which is not whitelisted for P2P; boot with pci=disable_acs_redir=%s\n",
+				     pci_name(client), host, acs.text);
 		return;
 	}
-	pci_info(provider, "refusing importer %s: no common PCIe switch, and host bridge %s is not whitelisted for P2P; put both devices below one switch\n",
-		 pci_name(client), host);
+	pci_info_ratelimited(provider, "refusing importer %s: no common PCIe switch, and host bridge %s is not whitelisted for P2P; put both devices below one switch\n",
+			     pci_name(client), host);
 }
 
 static bool trust_without_p2pdma;
@@ -138,8 +138,8 @@ int vpd_p2p_route(struct pci_dev *provider, struct device *client,
 	struct pci_dev *pclient;
 
 	if (!dev_is_pci(client)) {
-		pci_info(provider, "refusing importer %s: not a PCI device, peer-to-peer DMA impossible\n",
-			 dev_name(client));
+		pci_info_ratelimited(provider, "refusing importer %s: not a PCI device, peer-to-peer DMA impossible\n",
+				     dev_name(client));
 		return -EOPNOTSUPP;
 	}
 	pclient = to_pci_dev(client);
@@ -150,8 +150,8 @@ int vpd_p2p_route(struct pci_dev *provider, struct device *client,
 			return -EOPNOTSUPP;
 		}
 	} else if (!trust_without_p2pdma) {
-		pci_info(provider, "refusing importer %s: kernel built without CONFIG_PCI_P2PDMA; load with trust_without_p2pdma=1 if the platform routes P2P\n",
-			 pci_name(pclient));
+		pci_info_ratelimited(provider, "refusing importer %s: kernel built without CONFIG_PCI_P2PDMA; load with trust_without_p2pdma=1 if the platform routes P2P\n",
+				     pci_name(pclient));
 		return -EOPNOTSUPP;
 	}
 

@@ -19,35 +19,44 @@ struct eventfd_ctx;
 struct seq_file;
 struct vfio_region_dma_range;
 
-/*
- * Why the BAR is unusable. The dma-bufs are revoked while any reason is
- * set, and restored when the last one clears: a reset that ends while
- * memory decode is still off leaves them revoked.
- */
-enum vpd_revoke_reason {
-	VPD_REVOKE_RESET	= BIT(0),
-	VPD_REVOKE_DECODE	= BIT(1),
-	VPD_REVOKE_LOW_POWER	= BIT(2),
-};
-
 /**
  * struct vpd_device - a PCI function bound to vfio-pci-dmabuf
  * @core: the vfio-pci core device; every vfio op not overridden here is
  *        the core's
- * @dmabufs_lock: guards @dmabufs and @revoke_reasons. Lock order: the
- *        PCI device lock and vfio's memory_lock (held by callers around
- *        resets), then @dmabufs_lock, then each dma-buf's reservation lock.
- * @dmabufs: every dma-buf exported from this device and not yet released
- *        (struct vpd_dmabuf.link), gone ones included
- * @revoke_reasons: enum vpd_revoke_reason bits in force; new dma-bufs
- *        start revoked while any is set
+ * @request_lock: serialises the user requests that can turn the BAR off
+ *        or on (config writes reaching PCI_COMMAND or the PM control
+ *        register, the LOW_POWER features), so that no two of them
+ *        interleave between a revocation and vfio's change of the device.
+ *        Taken before vfio's memory_lock and before @state_lock.
+ * @state_lock: guards @dmabufs, @resets, @request_pending and @removing,
+ *        and is held across every state update. Lock order: the PCI device
+ *        lock, vfio's memory_lock (vfio holds it around resets), then
+ *        @state_lock, then each dma-buf's reservation lock.
+ * @dmabufs: the dma-bufs exported since the device was opened
+ *        (struct vpd_dmabuf.link), including ones whose last file
+ *        reference is being dropped: walkers skip those
+ * @resets: resets between reset_prepare and reset_done; the PCI core
+ *        keeps no record of a reset in progress
+ * @request_pending: vfio is carrying out a user request that may turn the
+ *        BAR off; revoked until it is done and the real state is read
+ * @removing: the device is being removed from this driver
  * @debugfs: this device's debugfs file
+ *
+ * The state rule: a dma-buf is live only while the BAR is usable, as
+ * vpd_bar_usable() reads it from vfio's and the PCI core's own state, and
+ * no reset, removal or BAR-disabling request is in progress. Every path
+ * that changes one of these inputs calls vpd_dmabufs_update() under
+ * @state_lock after the change, and the paths that turn the BAR off do so
+ * before the change too.
  */
 struct vpd_device {
 	struct vfio_pci_core_device core;
-	struct mutex dmabufs_lock;	/* see above */
+	struct mutex request_lock;	/* see above */
+	struct mutex state_lock;	/* see above */
 	struct list_head dmabufs;
-	unsigned int revoke_reasons;
+	unsigned int resets;
+	bool request_pending;
+	bool removing;
 	struct dentry *debugfs;
 };
 
@@ -55,11 +64,14 @@ struct vpd_device {
  * struct vpd_dmabuf - one exported dma-buf
  * @dmabuf: the dma-buf; its reservation lock guards @revoked, @gone,
  *          @generation, @eventfd and @mmap_wc
- * @vpd: the exporting device; a reference on its vfio_device keeps it in
- *       memory for as long as this dma-buf exists
+ * @vpd: the exporting device until it is closed, then NULL (written under
+ *       its @state_lock). While set, the dma-buf holds a reference on the
+ *       vfio_device; it is dropped at close so that a closed device does
+ *       not linger in vfio's reset set.
  * @pdev: the exporting PCI function, referenced: it may outlive the
  *        binding (unbind, hot-unplug) while the dma-buf exists
- * @link: entry in vpd->dmabufs (under vpd->dmabufs_lock) until release
+ * @link: entry in vpd->dmabufs (under vpd->state_lock) until close or
+ *        release
  * @bar: BAR index of @ranges
  * @nr_ranges: number of @ranges
  * @ranges: the validated ranges, in dma-buf order
@@ -68,9 +80,15 @@ struct vpd_device {
  * @generation: count of state transitions (revoke, restore, gone)
  * @eventfd: signalled on every transition, or NULL
  * @mmap_wc: CPU mappings are write-combined instead of uncached
+ * @must_wait: revoked by the update in progress, whose bounded wait for
+ *        importers covers it (under vpd->state_lock)
  * @nr_mapped: attachments holding at least one DMA mapping now
  * @nr_cpu_mappings: CPU mappings (VMAs) of the dma-buf
  * @unmapped: woken when @nr_mapped drops to zero
+ * @wc_lock: guards @wc_mappings and the WC memory-type reservation of
+ *           @ranges; taken inside mmap_lock
+ * @wc_mappings: write-combined CPU mappings; while non-zero, @ranges are
+ *           reserved as WC
  */
 struct vpd_dmabuf {
 	struct dma_buf *dmabuf;
@@ -85,9 +103,12 @@ struct vpd_dmabuf {
 	u64 generation;
 	struct eventfd_ctx *eventfd;
 	bool mmap_wc;
+	bool must_wait;
 	atomic_t nr_mapped;
 	atomic_t nr_cpu_mappings;
 	wait_queue_head_t unmapped;
+	struct mutex wc_lock;	/* see above */
+	unsigned int wc_mappings;
 };
 
 static inline struct vpd_device *to_vpd(struct vfio_device *vdev)
@@ -99,11 +120,14 @@ static inline struct vpd_device *to_vpd(struct vfio_device *vdev)
 int vpd_feature_dma_buf(struct vpd_device *vpd, u32 flags,
 			void __user *arg, size_t argsz);
 struct vpd_dmabuf *vpd_dmabuf_get(struct vpd_device *vpd, int fd);
-void vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv);
-void vpd_dmabufs_revoke(struct vpd_device *vpd, unsigned int reason);
-void vpd_dmabufs_restore(struct vpd_device *vpd, unsigned int reason);
-void vpd_dmabufs_gone(struct vpd_device *vpd);
 phys_addr_t vpd_dmabuf_phys(struct vpd_dmabuf *priv, u64 offset);
+
+/* state.c */
+bool vpd_dmabuf_get_file(struct vpd_dmabuf *priv);
+bool vpd_bar_usable(struct vpd_device *vpd);
+void vpd_dmabufs_update(struct vpd_device *vpd);
+void vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv);
+void vpd_dmabufs_close(struct vpd_device *vpd);
 
 /* mmap.c */
 int vpd_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
