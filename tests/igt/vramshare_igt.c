@@ -225,25 +225,75 @@ bool vs_share_switch(const struct vs_gpus *g)
 	return bridges >= 1;
 }
 
-bool vs_kmsg_contains(const char *a, const char *b)
+/*
+ * Calls @fn on every /dev/kmsg record after @mark ("pri,seq,ts,flags;text")
+ * until it returns false; returns the last sequence number seen.
+ */
+static uint64_t vs_kmsg_walk(uint64_t mark, bool (*fn)(const char *, void *),
+			     void *data)
 {
 	char record[2048];
-	bool found = false;
+	uint64_t seq = mark;
 	ssize_t n;
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
 	igt_assert(fd >= 0);
-	while (!found) {
+	for (;;) {
+		unsigned long long s;
+
 		n = read(fd, record, sizeof(record) - 1);
 		if (n < 0 && errno == EPIPE)
 			continue;	/* overwritten records: skip on */
 		if (n <= 0)
 			break;
 		record[n] = '\0';
-		found = strstr(record, a) && strstr(record, b);
+		if (sscanf(record, "%*u,%llu,", &s) != 1 || s <= mark)
+			continue;
+		seq = s;
+		if (!fn(record, data))
+			break;
 	}
 	close(fd);
-	return found;
+	return seq;
+}
+
+static bool vs_kmsg_nothing(const char *record, void *data)
+{
+	(void)record;
+	(void)data;
+	return true;
+}
+
+uint64_t vs_kmsg_mark(void)
+{
+	return vs_kmsg_walk(0, vs_kmsg_nothing, NULL);
+}
+
+struct vs_kmsg_match {
+	const char *a, *b;
+	int count;
+};
+
+static bool vs_kmsg_match(const char *record, void *data)
+{
+	struct vs_kmsg_match *m = data;
+
+	if (strstr(record, m->a) && strstr(record, m->b))
+		m->count++;
+	return true;
+}
+
+int vs_kmsg_count(uint64_t mark, const char *a, const char *b)
+{
+	struct vs_kmsg_match m = { a, b, 0 };
+
+	vs_kmsg_walk(mark, vs_kmsg_match, &m);
+	return m.count;
+}
+
+bool vs_kmsg_contains(uint64_t mark, const char *a, const char *b)
+{
+	return vs_kmsg_count(mark, a, b) > 0;
 }
 
 char *vs_read_text(const char *path, char *buf, size_t len)
@@ -315,7 +365,8 @@ int vs_open_vgem(bool primary)
 	int fd = open_node("vgem");
 
 	if (fd < 0) {	/* vgem is a module on distribution kernels */
-		igt_assert_eq(system("modprobe vgem"), 0);
+		igt_require_f(system("modprobe vgem") == 0,
+			      "vgem cannot be loaded\n");
 		fd = open_node("vgem");
 	}
 	igt_assert_f(fd >= 0, "no vgem node\n");

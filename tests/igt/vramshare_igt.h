@@ -79,8 +79,15 @@ long long vs_job_counter(const struct vs_gpus *g, const char *name);
 /* Reads a (small) text file, NUL-terminated; fails the test on error. */
 char *vs_read_text(const char *path, char *buf, size_t len);
 
-/* Does a kernel log line contain both @a and @b? */
-bool vs_kmsg_contains(const char *a, const char *b);
+/*
+ * The kernel log from a point on: vs_kmsg_mark() is the sequence number
+ * of the newest record now; the others look only at records after @mark,
+ * so that lines an earlier subtest caused do not count.
+ */
+uint64_t vs_kmsg_mark(void);
+/* How many kernel log records after @mark contain both @a and @b. */
+int vs_kmsg_count(uint64_t mark, const char *a, const char *b);
+bool vs_kmsg_contains(uint64_t mark, const char *a, const char *b);
 
 /* Do A and B sit below a common PCI bridge (a switch)? */
 bool vs_share_switch(const struct vs_gpus *g);

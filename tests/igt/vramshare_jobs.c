@@ -644,6 +644,7 @@ igt_main
 	igt_subtest("engine-hang-recovery") {
 		char path[PATH_MAX];
 		long long hangs = vs_job_counter(&gpus, "hangs");
+		uint64_t mark = vs_kmsg_mark();
 		struct local a, b;
 		int fd;
 
@@ -661,7 +662,7 @@ igt_main
 		igt_assert_eq(run(copy_job(b.handle, 0, a.handle, 0, PAGE)),
 			      -ETIMEDOUT);
 		igt_assert_eq(vs_job_counter(&gpus, "hangs"), hangs + 1);
-		igt_assert(vs_kmsg_contains("transfer hung", "resetting the engine"));
+		igt_assert(vs_kmsg_contains(mark, "transfer hung", "resetting the engine"));
 		/* The dropped transfer wrote nothing */
 		igt_assert_eq(vs_check_value(b.map, 0, VS_ENGINE_TRANSFER), -1);
 

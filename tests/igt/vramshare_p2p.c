@@ -276,6 +276,26 @@ igt_main
 		close(vgem);
 	}
 
+	igt_describe("A dynamic importer that pins is refused where move_notify exists; without it, the dma-buf core pins and it is allowed");
+	igt_subtest("import-pin-refused") {
+		struct { int32_t fd; uint32_t flags; } attach = { 0 };
+		bool no_move_notify = getenv("VRAMSHARE_KERNEL_NO_MOVE_NOTIFY");
+		struct vrs_range r = { SRC_OFFSET, LEN };
+		int ti, fd, ret;
+
+		igt_require(vs_p2p_possible(&gpus));
+		ti = open("/dev/vrs_test_importer", O_RDWR | O_CLOEXEC);
+		igt_require_f(ti >= 0, "no test importer module: %s\n",
+			      strerror(errno));
+		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+		attach.fd = fd;
+		igt_assert_eq(ioctl(ti, _IOW('V', 0x40, typeof(attach)), &attach), 0);
+		ret = ioctl(ti, _IO('V', 0x42)) ? -errno : 0;
+		igt_assert_eq(ret, no_move_notify ? 0 : -EOPNOTSUPP);
+		close(ti);
+		close(fd);
+	}
+
 	igt_describe("The importer's debugfs shows imports, their mapping and the refused jobs");
 	igt_subtest("importer-debugfs") {
 		long long done0, refused0;
@@ -453,6 +473,7 @@ igt_main
 	igt_describe("Without a peer-to-peer path from GPU B to GPU A the import is refused");
 	igt_subtest("import-refused-unreachable") {
 		struct vrs_range r = { SRC_OFFSET, LEN };
+		uint64_t mark = vs_kmsg_mark();
 		uint32_t handle;
 		int fd;
 
@@ -461,9 +482,30 @@ igt_main
 		igt_assert_eq(vrs_import(gpus.b, fd, &handle), -EOPNOTSUPP);
 		close(fd);
 		/* One log line says why and what to change */
-		igt_assert(vs_kmsg_contains("refusing importer",
+		igt_assert(vs_kmsg_contains(mark, "refusing importer",
 					    getenv("VRAMSHARE_EXPECT_REFUSAL") ?:
 					    "whitelisted for P2P"));
+	}
+
+	igt_describe("Any dma-buf holder can trigger the refusal: its log line is rate limited");
+	igt_subtest("import-refused-unreachable-ratelimited") {
+		struct vrs_range r = { SRC_OFFSET, LEN };
+		uint64_t mark;
+		uint32_t handle;
+		int fd, i;
+
+		igt_require(!vs_p2p_possible(&gpus));
+		/* A fresh rate-limit window: earlier subtests refused too */
+		usleep(5100 * 1000);
+		mark = vs_kmsg_mark();
+		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+		for (i = 0; i < 100; i++)
+			igt_assert_eq(vrs_import(gpus.b, fd, &handle),
+				      -EOPNOTSUPP);
+		close(fd);
+		/* printk's default burst is 10 lines in 5 s */
+		i = vs_kmsg_count(mark, "refusing importer", "");
+		igt_assert_f(i >= 1 && i <= 10, "%d refusal lines\n", i);
 	}
 
 	igt_fixture

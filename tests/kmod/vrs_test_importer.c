@@ -8,8 +8,12 @@
  * its unmap after move_notify by unmap_delay_ms. The exporter must wait
  * for neither longer than its bound, and must name it in the log.
  *
- * /dev/vrs_test_importer, ioctl VRS_TI_ATTACH (struct vrs_ti_attach) and
- * VRS_TI_DETACH; one attachment per open file.
+ * Two more importer bugs or habits on request: detaching with its
+ * mapping still held, and pinning (as a scanout importer would).
+ *
+ * /dev/vrs_test_importer, ioctls VRS_TI_ATTACH (struct vrs_ti_attach),
+ * VRS_TI_DETACH and VRS_TI_PIN (returns dma_buf_pin()'s result); one
+ * attachment per open file.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
@@ -29,6 +33,7 @@ VRS_MODULE_IMPORT_DMA_BUF();
 
 #define VRS_TI_LINGER_UNMAP	0x1	/* unmap unmap_delay_ms after move_notify */
 #define VRS_TI_LINGER_FENCE	0x2	/* leave a fence signalled after fence_ms */
+#define VRS_TI_DETACH_MAPPED	0x4	/* detach without unmapping (leaks the sg_table) */
 
 /**
  * struct vrs_ti_attach - VRS_TI_ATTACH argument
@@ -42,6 +47,7 @@ struct vrs_ti_attach {
 
 #define VRS_TI_ATTACH	_IOW('V', 0x40, struct vrs_ti_attach)
 #define VRS_TI_DETACH	_IO('V', 0x41)
+#define VRS_TI_PIN	_IO('V', 0x42)
 
 static unsigned int unmap_delay_ms = 2000;
 module_param(unmap_delay_ms, uint, 0644);
@@ -57,7 +63,8 @@ static DEFINE_SPINLOCK(vrs_ti_fence_lock);
  * struct vrs_ti - one attachment
  * @attach: the attachment, NULL when none
  * @sgt: the mapping, NULL when unmapped (under the reservation lock)
- * @flags: VRS_TI_LINGER_*
+ * @flags: VRS_TI_*
+ * @pinned: dma_buf_pin() succeeded (under the reservation lock)
  * @unmap_work: the deferred unmap
  * @fence: the lingering fence, or NULL
  * @fence_work: signals @fence
@@ -66,6 +73,7 @@ struct vrs_ti {
 	struct dma_buf_attachment *attach;
 	struct sg_table *sgt;
 	u32 flags;
+	bool pinned;
 	struct delayed_work unmap_work;
 	struct dma_fence *fence;
 	struct delayed_work fence_work;
@@ -129,7 +137,12 @@ static void vrs_ti_detach(struct vrs_ti *ti)
 	cancel_delayed_work_sync(&ti->unmap_work);
 	dmabuf = ti->attach->dmabuf;
 	dma_resv_lock(dmabuf->resv, NULL);
+	if (ti->flags & VRS_TI_DETACH_MAPPED)
+		ti->sgt = NULL;		/* the bug on purpose */
 	vrs_ti_unmap_locked(ti);
+	if (ti->pinned)
+		dma_buf_unpin(ti->attach);
+	ti->pinned = false;
 	dma_resv_unlock(dmabuf->resv);
 	dma_buf_detach(dmabuf, ti->attach);
 	dma_buf_put(dmabuf);
@@ -176,7 +189,8 @@ static int vrs_ti_attach(struct vrs_ti *ti, struct vrs_ti_attach __user *uarg)
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags & ~(VRS_TI_LINGER_UNMAP | VRS_TI_LINGER_FENCE))
+	if (arg.flags & ~(VRS_TI_LINGER_UNMAP | VRS_TI_LINGER_FENCE |
+			  VRS_TI_DETACH_MAPPED))
 		return -EINVAL;
 	if (ti->attach)
 		return -EBUSY;
@@ -209,6 +223,21 @@ static int vrs_ti_attach(struct vrs_ti *ti, struct vrs_ti_attach __user *uarg)
 	return ret;
 }
 
+static int vrs_ti_pin(struct vrs_ti *ti)
+{
+	struct dma_resv *resv;
+	int ret;
+
+	if (!ti->attach || ti->pinned)
+		return -EINVAL;
+	resv = ti->attach->dmabuf->resv;
+	dma_resv_lock(resv, NULL);
+	ret = dma_buf_pin(ti->attach);
+	ti->pinned = !ret;
+	dma_resv_unlock(resv);
+	return ret;
+}
+
 static long vrs_ti_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
@@ -220,6 +249,8 @@ static long vrs_ti_ioctl(struct file *file, unsigned int cmd,
 	case VRS_TI_DETACH:
 		vrs_ti_detach(ti);
 		return 0;
+	case VRS_TI_PIN:
+		return vrs_ti_pin(ti);
 	default:
 		return -ENOTTY;
 	}
