@@ -47,8 +47,8 @@ static void vpd_close_device(struct vfio_device *vdev)
 
 /*
  * The dma-bufs follow a change of the device's state that just happened.
- * For callers that do not hold vfio's memory_lock: it is taken for read
- * so that vfio's own brief changes (it turns decode on around some
+ * For the paths that hold none of vfio's locks: memory_lock is taken for
+ * read so that vfio's own brief changes (it turns decode on around some
  * register accesses) are not mistaken for the device's state.
  */
 static void vpd_update(struct vpd_device *vpd)
@@ -58,6 +58,20 @@ static void vpd_update(struct vpd_device *vpd)
 	vpd_dmabufs_update(vpd);
 	mutex_unlock(&vpd->state_lock);
 	up_read(&vpd->core.memory_lock);
+}
+
+/*
+ * The same from the PCI core's callbacks (resets, error recovery,
+ * removal), which must not take memory_lock: vfio's resets hold it for
+ * write around them, and vfio takes the PCI core's locks inside it
+ * (pci_bus_sem when it sets a power state) while error recovery holds
+ * them around its callbacks.
+ */
+static void vpd_update_from_pci(struct vpd_device *vpd)
+{
+	mutex_lock(&vpd->state_lock);
+	vpd_dmabufs_update(vpd);
+	mutex_unlock(&vpd->state_lock);
 }
 
 /*
@@ -77,12 +91,10 @@ static void vpd_request_begin(struct vpd_device *vpd)
 static void vpd_request_end(struct vpd_device *vpd)
 {
 	lockdep_assert_held(&vpd->request_lock);
-	down_read(&vpd->core.memory_lock);
 	mutex_lock(&vpd->state_lock);
 	vpd->request_pending = false;
-	vpd_dmabufs_update(vpd);
 	mutex_unlock(&vpd->state_lock);
-	up_read(&vpd->core.memory_lock);
+	vpd_update(vpd);
 }
 
 /*
@@ -230,8 +242,8 @@ static void vpd_reset_prepare(struct pci_dev *pdev)
 		return;
 	mutex_lock(&vpd->state_lock);
 	vpd->resets++;
-	vpd_dmabufs_update(vpd);
 	mutex_unlock(&vpd->state_lock);
+	vpd_update_from_pci(vpd);
 }
 
 static void vpd_reset_done(struct pci_dev *pdev)
@@ -243,16 +255,16 @@ static void vpd_reset_done(struct pci_dev *pdev)
 	mutex_lock(&vpd->state_lock);
 	if (vpd->resets)
 		vpd->resets--;
-	vpd_dmabufs_update(vpd);
 	mutex_unlock(&vpd->state_lock);
+	vpd_update_from_pci(vpd);
 }
 
 /*
  * AER and DPC recovery reset the link without reset_prepare: the PCI
  * core marks the device frozen before calling error_detected, and normal
  * again before resume. The link reset clears decode; the dma-bufs stay
- * revoked until the user restores the device (vfio restores the BARs on
- * the next write of PCI_COMMAND, or a reset through vfio).
+ * revoked until the user restores the device: vfio restores the BARs on
+ * the next write of PCI_COMMAND with decode on.
  */
 static pci_ers_result_t vpd_error_detected(struct pci_dev *pdev,
 					   pci_channel_state_t state)
@@ -260,7 +272,7 @@ static pci_ers_result_t vpd_error_detected(struct pci_dev *pdev,
 	struct vpd_device *vpd = vpd_of(pdev);
 
 	if (vpd)
-		vpd_update(vpd);
+		vpd_update_from_pci(vpd);
 	return vfio_pci_core_aer_err_detected(pdev, state);
 }
 
@@ -269,7 +281,7 @@ static void vpd_error_resume(struct pci_dev *pdev)
 	struct vpd_device *vpd = vpd_of(pdev);
 
 	if (vpd)
-		vpd_update(vpd);
+		vpd_update_from_pci(vpd);
 }
 
 static const struct pci_error_handlers vpd_err_handlers = {
@@ -310,7 +322,7 @@ static void vpd_remove(struct pci_dev *pdev)
 	mutex_lock(&vpd->state_lock);
 	vpd->removing = true;
 	mutex_unlock(&vpd->state_lock);
-	vpd_update(vpd);
+	vpd_update_from_pci(vpd);
 	vfio_pci_core_unregister_device(&vpd->core);
 	vfio_put_device(&vpd->core.vdev);
 }

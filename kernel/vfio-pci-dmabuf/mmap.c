@@ -12,8 +12,9 @@
  * for its address, uncached when there is none. The dma-buf holds one WC
  * reservation of its ranges while it has WC mappings. PAT keeps one type
  * per physical range: while the ranges are mapped uncached elsewhere
- * (vfio's own BAR mmap, once touched), the reservation takes that type and
- * the mapping is uncached; the kernel's list of memory types
+ * (vfio keeps a kernel mapping of a BAR once it was mmapped through the
+ * vfio device, until the device is closed), the reservation takes that
+ * type and the mapping is uncached; the kernel's list of memory types
  * (debugfs x86/pat_memtype_list) shows which one a range got.
  */
 #include <linux/dma-resv.h>

@@ -23,6 +23,7 @@
 #include <linux/dma-resv.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -38,6 +39,8 @@ MODULE_PARM_DESC(revoke_timeout_ms,
 
 /* Importers named in one revocation's report; more are counted only. */
 #define VPD_REPORT_IMPORTERS	4
+/* Sleeps (0.5 to 1 ms) a report may spend on contended reservation locks. */
+#define VPD_REPORT_LOCK_TRIES	10
 
 /**
  * vpd_dmabuf_get_file() - a reference on the dma-buf's file, unless its
@@ -130,6 +133,7 @@ static bool vpd_dmabuf_set_state(struct vpd_dmabuf *priv, bool revoked,
 
 /* What one revocation found still in use when its deadline passed. */
 struct vpd_report {
+	unsigned int lock_tries;
 	unsigned int fenced;
 	unsigned int unnamed;
 	unsigned int others;
@@ -159,24 +163,24 @@ static void vpd_report_importer(struct vpd_report *r, struct device *dev)
 
 /*
  * Records who still holds a mapping of @priv. The deadline has passed,
- * and a report is no reason to wait long: the reservation lock is only
- * tried, for a few milliseconds.
+ * and a report is no reason to wait long: reservation locks are only
+ * tried, with a few short sleeps for the whole report.
  */
 static void vpd_report_dmabuf(struct vpd_report *r, struct vpd_dmabuf *priv)
 {
 	struct dma_resv *resv = priv->dmabuf->resv;
 	struct dma_buf_attachment *attach;
-	int tries = 10;
 
 	if (!dma_resv_test_signaled(resv, DMA_RESV_USAGE_BOOKKEEP))
 		r->fenced++;
 	if (!atomic_read(&priv->nr_mapped))
 		return;
 	while (!dma_resv_trylock(resv)) {
-		if (!--tries) {
+		if (!r->lock_tries) {
 			r->unnamed++;
 			return;
 		}
+		r->lock_tries--;
 		usleep_range(500, 1000);
 	}
 	list_for_each_entry(attach, &priv->dmabuf->attachments, node) {
@@ -219,7 +223,7 @@ static void vpd_report_print(struct vpd_device *vpd, struct vpd_report *r,
 static void vpd_dmabufs_wait(struct vpd_device *vpd, struct list_head *list,
 			     unsigned long deadline, unsigned int timeout_ms)
 {
-	struct vpd_report report = {};
+	struct vpd_report report = { .lock_tries = VPD_REPORT_LOCK_TRIES };
 	struct vpd_dmabuf *priv;
 	bool late = false;
 

@@ -601,15 +601,19 @@ igt_main
 		igt_assert_eq(vrs_export(gpus.a, 0, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
 		igt_assert_eq(vrs_dmabuf_set_write_combine(gpus.a, fd, 1), 0);
 
-		/* vfio's own mapping of BAR0, touched, holds it uncached */
+		/* vfio's mmap of BAR0 keeps the BAR uncached while it is open */
 		gpus.vram[0] = gpus.vram[0];
 		cpu = mmap_dmabuf(fd, 2 * PAGE);
 		igt_assert(!pat_type_is(bar0 + OFFSET, "write-combining"));
 		igt_assert(pat_type_is(bar0 + OFFSET, "uncached-minus"));
 		munmap(cpu, 2 * PAGE);
+		close(fd);
 
-		vrs_device_unmap_bar(gpus.a, gpus.vram, gpus.vram_size);
-		gpus.vram = NULL;
+		/* Opened again, BAR0 never mapped through vfio */
+		vs_close_exporter(&gpus);
+		igt_assert_eq(vrs_device_open(gpus.a_address, &gpus.a), 0);
+		igt_assert_eq(vrs_export(gpus.a, 0, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
+		igt_assert_eq(vrs_dmabuf_set_write_combine(gpus.a, fd, 1), 0);
 		cpu = mmap_dmabuf(fd, 2 * PAGE);
 		igt_assert(pat_type_is(bar0 + OFFSET + LEN, "write-combining"));
 		igt_assert(pat_type_is(bar0 + OFFSET, "write-combining"));
@@ -620,8 +624,8 @@ igt_main
 		igt_assert(!pat_type_is(bar0 + OFFSET + LEN, "write-combining"));
 		close(fd);
 
-		igt_assert_eq(vrs_device_map_bar(gpus.a, 0, (void **)&gpus.vram,
-						 &gpus.vram_size), 0);
+		vs_close_exporter(&gpus);
+		vs_open_exporter(&gpus);
 		/* dma-buf page 0 was BAR page OFFSET+LEN */
 		igt_assert_eq(vs_check(gpus.vram + OFFSET + LEN, PAGE, 6), -1);
 	}
