@@ -7,7 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -424,4 +429,108 @@ bool vs_wait_mapped(struct vrs_importer *imp, uint32_t handle)
 		usleep(10 * 1000);
 	}
 	return false;
+}
+
+uint64_t vs_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int vs_touch_in_child(volatile uint8_t *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	igt_assert(pid >= 0);
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL);	/* not igt's handler */
+		(void)*p;
+		_exit(0);
+	}
+	igt_assert_eq(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+uint8_t *vs_mmap_dmabuf(int fd, uint64_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	igt_assert_f(p != MAP_FAILED, "mmap of the dma-buf: %s\n",
+		     strerror(errno));
+	return p;
+}
+
+void vs_qemu_monitor(const char *command)
+{
+	const char *run = getenv("RIG_RUN");
+	char tmp[PATH_MAX], path[PATH_MAX];
+	int fd, i;
+
+	igt_require_f(run, "not in the rig: no QEMU monitor\n");
+	snprintf(tmp, sizeof(tmp), "%s/monitor.request.tmp", run);
+	snprintf(path, sizeof(path), "%s/monitor.request", run);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	igt_assert_f(fd >= 0, "%s: %s\n", tmp, strerror(errno));
+	igt_assert_eq(write(fd, command, strlen(command)),
+		      (ssize_t)strlen(command));
+	close(fd);
+	igt_assert_eq(rename(tmp, path), 0);
+	for (i = 0; i < 100 && access(path, F_OK) == 0; i++)
+		usleep(100 * 1000);
+	igt_assert_f(i < 100, "the rig did not pass \"%s\" to QEMU\n", command);
+}
+
+int vs_request_eventfd(struct vrs_device *dev)
+{
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} req = {
+		.set = {
+			.argsz = sizeof(req),
+			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
+				 VFIO_IRQ_SET_ACTION_TRIGGER,
+			.index = VFIO_PCI_REQ_IRQ_INDEX,
+			.count = 1,
+		},
+	};
+
+	req.fd = eventfd(0, EFD_CLOEXEC);
+	igt_assert(req.fd >= 0);
+	igt_assert_eq(ioctl(vrs_device_fd(dev), VFIO_DEVICE_SET_IRQS, &req), 0);
+	return req.fd;
+}
+
+void vs_shared_open(struct vs_gpus *g, struct vs_shared *s, uint64_t offset,
+		    uint64_t len)
+{
+	s->offset = offset;
+	s->len = len;
+	s->handle = vs_export_import(g, offset, len, &s->fd);
+	igt_assert_eq(vrs_bo_create(g->b, len, &s->local), 0);
+	igt_assert_eq(vrs_bo_mmap(g->b, s->local, len, (void **)&s->local_map),
+		      0);
+}
+
+void vs_shared_close(struct vs_gpus *g, struct vs_shared *s)
+{
+	munmap(s->local_map, s->len);
+	vrs_bo_close(g->b, s->local);
+	vrs_bo_close(g->b, s->handle);
+	close(s->fd);
+}
+
+void vs_shared_copy_check(struct vs_gpus *g, struct vs_shared *s,
+			  uint32_t seed)
+{
+	int ret;
+
+	vs_fill(g->vram + s->offset, s->len, seed);
+	vs_set(s->local_map, 0, s->len);
+	ret = vrs_copy(g->b, s->local, 0, s->handle, 0, s->len);
+	igt_assert_f(ret == 0, "copy: %s\n", strerror(-ret));
+	igt_assert_eq(vs_check(s->local_map, s->len, seed), -1);
 }

@@ -44,6 +44,25 @@ uint32_t vs_export_import_bar(struct vs_gpus *g, unsigned int bar,
 /* A device bound to vfio-pci-dmabuf whose class (base, sub) is @class. */
 int vs_find_by_class(unsigned int class, char *address, size_t len);
 
+/*
+ * One dma-buf of @len bytes at @offset in GPU A's BAR0, imported on GPU B,
+ * and a local buffer of GPU B of the same size, mapped.
+ */
+struct vs_shared {
+	int fd;			/* the dma-buf */
+	uint32_t handle;	/* its import on GPU B */
+	uint32_t local;		/* the local buffer */
+	uint8_t *local_map;
+	uint64_t offset, len;
+};
+
+void vs_shared_open(struct vs_gpus *g, struct vs_shared *s, uint64_t offset,
+		    uint64_t len);
+void vs_shared_close(struct vs_gpus *g, struct vs_shared *s);
+/* Fills the VRAM behind the dma-buf, copies it to the local buffer, checks. */
+void vs_shared_copy_check(struct vs_gpus *g, struct vs_shared *s,
+			  uint32_t seed);
+
 /* Deterministic bytes: the same seed gives the same pattern. */
 void vs_fill(volatile uint8_t *p, size_t len, uint32_t seed);
 /* Index of the first byte that differs from the pattern, or -1. */
@@ -88,6 +107,25 @@ uint64_t vs_kmsg_mark(void);
 /* How many kernel log records after @mark contain both @a and @b. */
 int vs_kmsg_count(uint64_t mark, const char *a, const char *b);
 bool vs_kmsg_contains(uint64_t mark, const char *a, const char *b);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t vs_now_ns(void);
+/* Reads a byte in a child: 0 if it worked, else the signal that killed it. */
+int vs_touch_in_child(volatile uint8_t *p);
+/* A shared read-write CPU mapping of a dma-buf; fails the test on error. */
+uint8_t *vs_mmap_dmabuf(int fd, uint64_t len);
+/*
+ * Sends @command to QEMU's monitor through the rig's relay (skips outside
+ * the rig): the request file is renamed into place whole, and disappears
+ * once the command went to QEMU.
+ */
+void vs_qemu_monitor(const char *command);
+
+/*
+ * An eventfd that vfio signals when it asks the user to release @dev
+ * (unbind, removal): VFIO_PCI_REQ_IRQ_INDEX.
+ */
+int vs_request_eventfd(struct vrs_device *dev);
 
 /* Do A and B sit below a common PCI bridge (a switch)? */
 bool vs_share_switch(const struct vs_gpus *g);

@@ -38,27 +38,15 @@
 
 static struct vs_gpus gpus;
 
-/* One dma-buf of GPU A, imported on GPU B, and a local buffer. */
-struct shared {
-	int fd;
-	uint32_t handle, local;
-	uint8_t *local_map;
-};
-
-static void shared_open(struct shared *s)
+/* One dma-buf of GPU A at OFFSET, imported on GPU B, and a local buffer. */
+static void shared_open(struct vs_shared *s)
 {
-	s->handle = vs_export_import(&gpus, OFFSET, LEN, &s->fd);
-	igt_assert_eq(vrs_bo_create(gpus.b, LEN, &s->local), 0);
-	igt_assert_eq(vrs_bo_mmap(gpus.b, s->local, LEN,
-				  (void **)&s->local_map), 0);
+	vs_shared_open(&gpus, s, OFFSET, LEN);
 }
 
-static void shared_close(struct shared *s)
+static void shared_close(struct vs_shared *s)
 {
-	munmap(s->local_map, LEN);
-	vrs_bo_close(gpus.b, s->local);
-	vrs_bo_close(gpus.b, s->handle);
-	close(s->fd);
+	vs_shared_close(&gpus, s);
 }
 
 static struct vrs_dmabuf_state state_of(int fd)
@@ -78,15 +66,9 @@ static struct vrs_bo_info info_of(uint32_t handle)
 }
 
 /* Copies the dma-buf into the local buffer and checks every byte. */
-static void copy_and_check(struct shared *s, uint32_t seed)
+static void copy_and_check(struct vs_shared *s, uint32_t seed)
 {
-	int ret;
-
-	vs_fill(gpus.vram + OFFSET, LEN, seed);
-	vs_set(s->local_map, 0, LEN);
-	ret = vrs_copy(gpus.b, s->local, 0, s->handle, 0, LEN);
-	igt_assert_f(ret == 0, "copy: %s\n", strerror(-ret));
-	igt_assert_eq(vs_check(s->local_map, LEN, seed), -1);
+	vs_shared_copy_check(&gpus, s, seed);
 }
 
 static uint64_t eventfd_count(int efd)
@@ -98,38 +80,13 @@ static uint64_t eventfd_count(int efd)
 	return n;
 }
 
-/* Reads a byte in a child: 0 if it worked, else the signal that killed it. */
-static int touch_in_child(volatile uint8_t *p)
-{
-	int status;
-	pid_t pid = fork();
-
-	igt_assert(pid >= 0);
-	if (pid == 0) {
-		signal(SIGBUS, SIG_DFL);	/* not igt's handler */
-		(void)*p;
-		_exit(0);
-	}
-	igt_assert_eq(waitpid(pid, &status, 0), pid);
-	return WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
-}
-
 /* A dma-buf revoked for good: CPU touches fault, the importer is unmapped
  * and copies fail. */
-static void check_gone(struct shared *s, volatile uint8_t *cpu)
+static void check_gone(struct vs_shared *s, volatile uint8_t *cpu)
 {
-	igt_assert_eq(touch_in_child(cpu), SIGBUS);
+	igt_assert_eq(vs_touch_in_child(cpu), SIGBUS);
 	igt_assert(!info_of(s->handle).mapped);
 	igt_assert_eq(vrs_copy(gpus.b, s->local, 0, s->handle, 0, LEN), -ENODEV);
-}
-
-static uint8_t *mmap_dmabuf(int fd, uint64_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-
-	igt_assert_f(p != MAP_FAILED, "mmap of the dma-buf: %s\n",
-		     strerror(errno));
-	return p;
 }
 
 /*
@@ -140,7 +97,7 @@ static uint8_t *mmap_dmabuf(int fd, uint64_t len)
 static void check_revoke_window(void (*revoke)(void), void (*restore)(void))
 {
 	struct vrs_dmabuf_state st0, st;
-	struct shared s;
+	struct vs_shared s;
 	uint8_t *cpu;
 	int efd;
 
@@ -149,8 +106,8 @@ static void check_revoke_window(void (*revoke)(void), void (*restore)(void))
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	igt_assert(efd >= 0);
 	igt_assert_eq(vrs_dmabuf_set_eventfd(gpus.a, s.fd, efd), 0);
-	cpu = mmap_dmabuf(s.fd, LEN);
-	igt_assert_eq(touch_in_child(cpu), 0);
+	cpu = vs_mmap_dmabuf(s.fd, LEN);
+	igt_assert_eq(vs_touch_in_child(cpu), 0);
 	st0 = state_of(s.fd);
 	igt_assert_eq(st0.state, VRS_DMABUF_LIVE);
 
@@ -161,7 +118,7 @@ static void check_revoke_window(void (*revoke)(void), void (*restore)(void))
 	igt_assert_eq(eventfd_count(efd), 1);
 	igt_assert(!info_of(s.handle).mapped);
 	igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN), -ENODEV);
-	igt_assert_eq(touch_in_child(cpu), SIGBUS);
+	igt_assert_eq(vs_touch_in_child(cpu), SIGBUS);
 
 	restore();
 	st = state_of(s.fd);
@@ -169,7 +126,7 @@ static void check_revoke_window(void (*revoke)(void), void (*restore)(void))
 	igt_assert_eq(st.generation, st0.generation + 2);
 	igt_assert_eq(eventfd_count(efd), 1);
 	copy_and_check(&s, 4);
-	igt_assert_eq(touch_in_child(cpu), 0);
+	igt_assert_eq(vs_touch_in_child(cpu), 0);
 	igt_assert_eq(cpu[17], gpus.vram[OFFSET + 17]);
 
 	munmap(cpu, LEN);
@@ -292,14 +249,6 @@ struct in_flight {
 	int ret;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /*
  * A thread, not a child process: a child would hold its own references to
  * the vfio files, and closing the device in the test would not close it.
@@ -308,9 +257,9 @@ static void *copy_thread(void *arg)
 {
 	struct in_flight *f = arg;
 
-	f->started = now_ns();
+	f->started = vs_now_ns();
 	f->ret = vrs_copy(gpus.b, f->dst, 0, f->src, 0, BIG);
-	f->done = now_ns();
+	f->done = vs_now_ns();
 	return NULL;
 }
 
@@ -404,66 +353,26 @@ static void revoke_for_good(void)
 }
 
 /*
- * QEMU's monitor, through the rig's relay: the request file is renamed
- * into place whole, and disappears once the command went to QEMU.
- */
-static void qemu_monitor(const char *command)
-{
-	const char *run = getenv("RIG_RUN");
-	char tmp[PATH_MAX], path[PATH_MAX];
-	int fd, i;
-
-	igt_require_f(run, "not in the rig: no QEMU monitor\n");
-	snprintf(tmp, sizeof(tmp), "%s/monitor.request.tmp", run);
-	snprintf(path, sizeof(path), "%s/monitor.request", run);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	igt_assert_f(fd >= 0, "%s: %s\n", tmp, strerror(errno));
-	igt_assert_eq(write(fd, command, strlen(command)),
-		      (ssize_t)strlen(command));
-	close(fd);
-	igt_assert_eq(rename(tmp, path), 0);
-	for (i = 0; i < 100 && access(path, F_OK) == 0; i++)
-		usleep(100 * 1000);
-	igt_assert_f(i < 100, "the rig did not pass \"%s\" to QEMU\n", command);
-}
-
-/*
  * QEMU removes GPU A as a hot-unplug button would. vfio asks its user to
  * let go through the request eventfd; the test, like a well-behaved user,
  * closes the device, and the removal completes.
  */
 static void surprise_removal(void)
 {
-	struct {
-		struct vfio_irq_set set;
-		int32_t fd;
-	} req = {
-		.set = {
-			.argsz = sizeof(req),
-			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
-				 VFIO_IRQ_SET_ACTION_TRIGGER,
-			.index = VFIO_PCI_REQ_IRQ_INDEX,
-			.count = 1,
-		},
-	};
 	const char *id = getenv("VRAMSHARE_HOTPLUG_ID");
 	struct pollfd p = { .events = POLLIN };
 	char command[64];
 	int i;
 
-	req.fd = eventfd(0, EFD_CLOEXEC);
-	p.fd = req.fd;
-	igt_assert(req.fd >= 0);
-	igt_assert_eq(ioctl(vrs_device_fd(gpus.a), VFIO_DEVICE_SET_IRQS, &req),
-		      0);
+	p.fd = vs_request_eventfd(gpus.a);
 	snprintf(command, sizeof(command), "device_del %s", id);
-	qemu_monitor(command);
-	igt_assert_f(poll(&p, 1, 10000) == 1 && eventfd_count(req.fd) >= 1,
+	vs_qemu_monitor(command);
+	igt_assert_f(poll(&p, 1, 10000) == 1 && eventfd_count(p.fd) >= 1,
 		     "vfio did not ask to release the device\n");
 	/* Revoked by the removal itself, before the user lets go */
 	igt_assert_eq(state_of(in_flight_fd).state, VRS_DMABUF_REVOKED);
 	vs_close_exporter(&gpus);
-	close(req.fd);
+	close(p.fd);
 	for (i = 0; i < 100 && access_device(gpus.a_address) == 0; i++)
 		usleep(100 * 1000);
 	igt_assert_f(access_device(gpus.a_address) != 0,
@@ -514,7 +423,7 @@ igt_main
 
 	igt_describe("The extension is discoverable: PROBE, and QUERY reports version 1 and a live dma-buf");
 	igt_subtest("ext-probe") {
-		struct shared s;
+		struct vs_shared s;
 
 		igt_assert_eq(vrs_dmabuf_ctl_supported(gpus.a), 1);
 		shared_open(&s);
@@ -527,7 +436,7 @@ igt_main
 	igt_describe("Malformed extension requests are refused and change nothing");
 	igt_subtest("ext-invalid") {
 		struct vramshare_dma_buf_ctl ctl;
-		struct shared s;
+		struct vs_shared s;
 		int other, devnull;
 
 		shared_open(&s);
@@ -576,7 +485,7 @@ igt_main
 		int fd;
 
 		igt_assert_eq(vrs_export(gpus.a, 0, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
-		cpu = mmap_dmabuf(fd, 2 * PAGE);
+		cpu = vs_mmap_dmabuf(fd, 2 * PAGE);
 		vs_fill(cpu, 2 * PAGE, 5);
 		/* dma-buf page 0 is BAR page OFFSET+LEN, page 1 is OFFSET */
 		igt_assert_eq(vs_check(gpus.vram + OFFSET + LEN, PAGE, 5), -1);
@@ -603,7 +512,7 @@ igt_main
 
 		/* vfio's mmap of BAR0 keeps the BAR uncached while it is open */
 		gpus.vram[0] = gpus.vram[0];
-		cpu = mmap_dmabuf(fd, 2 * PAGE);
+		cpu = vs_mmap_dmabuf(fd, 2 * PAGE);
 		igt_assert(!pat_type_is(bar0 + OFFSET, "write-combining"));
 		igt_assert(pat_type_is(bar0 + OFFSET, "uncached-minus"));
 		munmap(cpu, 2 * PAGE);
@@ -614,7 +523,7 @@ igt_main
 		igt_assert_eq(vrs_device_open(gpus.a_address, &gpus.a), 0);
 		igt_assert_eq(vrs_export(gpus.a, 0, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
 		igt_assert_eq(vrs_dmabuf_set_write_combine(gpus.a, fd, 1), 0);
-		cpu = mmap_dmabuf(fd, 2 * PAGE);
+		cpu = vs_mmap_dmabuf(fd, 2 * PAGE);
 		igt_assert(pat_type_is(bar0 + OFFSET + LEN, "write-combining"));
 		igt_assert(pat_type_is(bar0 + OFFSET, "write-combining"));
 		vs_fill(cpu, 2 * PAGE, 6);
@@ -632,7 +541,7 @@ igt_main
 
 	igt_describe("The importer's mmap of an imported object is the exporter's, revoked with it");
 	igt_subtest("importer-mmap-forwarded") {
-		struct shared s;
+		struct vs_shared s;
 		uint8_t *cpu;
 		int ret;
 
@@ -642,9 +551,9 @@ igt_main
 		vs_fill(cpu, LEN, 23);
 		igt_assert_eq(vs_check(gpus.vram + OFFSET, LEN, 23), -1);
 		decode_off();
-		igt_assert_eq(touch_in_child(cpu), SIGBUS);
+		igt_assert_eq(vs_touch_in_child(cpu), SIGBUS);
 		decode_on();
-		igt_assert_eq(touch_in_child(cpu), 0);
+		igt_assert_eq(vs_touch_in_child(cpu), 0);
 		igt_assert_eq(vs_check(cpu, LEN, 23), -1);
 		munmap(cpu, LEN);
 		shared_close(&s);
@@ -661,7 +570,7 @@ igt_main
 	igt_describe("A reset gives exactly two events (revoke, restore) and CPU mappings fault back in");
 	igt_subtest("reset-events") {
 		struct vrs_dmabuf_state st0;
-		struct shared s;
+		struct vs_shared s;
 		uint8_t *cpu;
 		int efd;
 
@@ -669,7 +578,7 @@ igt_main
 		efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		igt_assert(efd >= 0);
 		igt_assert_eq(vrs_dmabuf_set_eventfd(gpus.a, s.fd, efd), 0);
-		cpu = mmap_dmabuf(s.fd, LEN);
+		cpu = vs_mmap_dmabuf(s.fd, LEN);
 		cpu[0] = 0x5a;
 		st0 = state_of(s.fd);
 
@@ -693,7 +602,7 @@ igt_main
 	igt_describe("A bus reset through VFIO_DEVICE_PCI_HOT_RESET revokes and restores");
 	igt_subtest("hot-reset-revoke-restore") {
 		struct vrs_dmabuf_state st0;
-		struct shared s;
+		struct vs_shared s;
 		int ret;
 
 		shared_open(&s);
@@ -718,12 +627,12 @@ igt_main
 	igt_describe("A CPU touching a mapping when the BAR goes away gets SIGBUS, not a hang");
 	igt_subtest("decode-off-while-cpu-touching") {
 		volatile uint8_t *cpu;
-		struct shared s;
+		struct vs_shared s;
 		int status;
 		pid_t pid;
 
 		shared_open(&s);
-		cpu = mmap_dmabuf(s.fd, LEN);
+		cpu = vs_mmap_dmabuf(s.fd, LEN);
 		pid = fork();
 		igt_assert(pid >= 0);
 		if (pid == 0) {
@@ -736,21 +645,21 @@ igt_main
 		igt_assert_eq(waitpid(pid, &status, 0), pid);
 		igt_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
 		decode_on();
-		igt_assert_eq(touch_in_child(cpu), 0);
+		igt_assert_eq(vs_touch_in_child(cpu), 0);
 		munmap((void *)cpu, LEN);
 		shared_close(&s);
 	}
 
 	igt_describe("One dma-buf revoked for good: gone, ENODEV, SIGBUS; resets no longer touch it; others unaffected");
 	igt_subtest("revoke-one-for-good") {
-		struct shared s, other;
+		struct vs_shared s, other;
 		uint8_t *cpu;
 		int efd;
 
 		shared_open(&s);
 		shared_open(&other);
 		copy_and_check(&s, 9);
-		cpu = mmap_dmabuf(s.fd, LEN);
+		cpu = vs_mmap_dmabuf(s.fd, LEN);
 		efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		igt_assert_eq(vrs_dmabuf_set_eventfd(gpus.a, s.fd, efd), 0);
 
@@ -778,24 +687,24 @@ igt_main
 	igt_subtest("lingering-importer-named") {
 		struct { int32_t fd; uint32_t flags; } attach;
 		uint64_t t0, idle, waited, mark;
-		struct shared s;
+		struct vs_shared s;
 		int ti;
 
 		ti = open("/dev/vrs_test_importer", O_RDWR | O_CLOEXEC);
 		igt_require_f(ti >= 0, "no test importer module: %s\n",
 			      strerror(errno));
 		shared_open(&s);
-		t0 = now_ns();
+		t0 = vs_now_ns();
 		igt_assert_eq(vrs_device_reset(gpus.a), 0);
-		idle = now_ns() - t0;
+		idle = vs_now_ns() - t0;
 
 		attach.fd = s.fd;
 		attach.flags = 0x3;	/* a lingering fence and a late unmap */
 		igt_assert_eq(ioctl(ti, _IOW('V', 0x40, typeof(attach)), &attach), 0);
 		mark = vs_kmsg_mark();
-		t0 = now_ns();
+		t0 = vs_now_ns();
 		igt_assert_eq(vrs_device_reset(gpus.a), 0);
-		waited = now_ns() - t0;
+		waited = vs_now_ns() - t0;
 		/* revoke_timeout_ms (1000) bounds the wait; the importer takes 2 s */
 		igt_info("idle reset %.2f s, with the lingering importer %.2f s\n",
 			 idle / 1e9, waited / 1e9);
@@ -847,7 +756,7 @@ igt_main
 	igt_describe("debugfs lists each dma-buf with its ranges, state and importers");
 	igt_subtest("debugfs") {
 		char path[128], text[16384], want[128];
-		struct shared s;
+		struct vs_shared s;
 		struct stat st;
 
 		shared_open(&s);
@@ -870,7 +779,7 @@ igt_main
 	igt_describe("The module cannot be unloaded while a dma-buf of it exists, even with the device closed");
 	igt_subtest("module-unload-refused") {
 		long before, with;
-		struct shared s;
+		struct vs_shared s;
 
 		vs_close_exporter(&gpus);
 		before = module_refcnt();
@@ -890,12 +799,12 @@ igt_main
 
 	igt_describe("Closing the device with importers and CPU mappings live: all revoked for good");
 	igt_subtest("close-with-live-mappings") {
-		struct shared s;
+		struct vs_shared s;
 		uint8_t *cpu;
 
 		shared_open(&s);
 		copy_and_check(&s, 13);
-		cpu = mmap_dmabuf(s.fd, LEN);
+		cpu = vs_mmap_dmabuf(s.fd, LEN);
 		vs_close_exporter(&gpus);
 
 		check_gone(&s, cpu);
@@ -907,7 +816,7 @@ igt_main
 	igt_describe("Unbinding the exporter's driver with a dma-buf imported and mapped is safe");
 	igt_subtest("unbind-with-live-importer") {
 		char path[128];
-		struct shared s;
+		struct vs_shared s;
 
 		shared_open(&s);
 		copy_and_check(&s, 14);
@@ -933,12 +842,12 @@ igt_main
 	igt_describe("Removing the exporter from the PCI bus with a live importer and CPU mapping, then rescanning");
 	igt_subtest("hot-unplug-with-live-importer") {
 		char dir[PATH_MAX];
-		struct shared s;
+		struct vs_shared s;
 		uint8_t *cpu;
 
 		shared_open(&s);
 		copy_and_check(&s, 18);
-		cpu = mmap_dmabuf(s.fd, LEN);
+		cpu = vs_mmap_dmabuf(s.fd, LEN);
 		/* vfio waits for its users before a removal completes */
 		vs_close_exporter(&gpus);
 
@@ -961,14 +870,14 @@ igt_main
 
 	igt_describe("QEMU removes GPU A (device_del) during a copy, with an importer and a CPU mapping: the copy is canceled, the dma-bufs are gone for good");
 	igt_subtest("surprise-removal") {
-		struct shared s;
+		struct vs_shared s;
 		uint8_t *cpu;
 
 		igt_require_f(getenv("VRAMSHARE_HOTPLUG_ID"),
 			      "the topology cannot hot-remove GPU A\n");
 		shared_open(&s);
 		copy_and_check(&s, 20);
-		cpu = mmap_dmabuf(s.fd, LEN);
+		cpu = vs_mmap_dmabuf(s.fd, LEN);
 		check_revoke_during_copy(surprise_removal, NULL, 0);
 		check_gone(&s, cpu);
 		munmap(cpu, LEN);

@@ -36,14 +36,6 @@
 
 static struct vs_gpus gpus;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static struct vrs_dmabuf_state state_on(struct vrs_device *dev, int fd)
 {
 	struct vrs_dmabuf_state st;
@@ -102,68 +94,19 @@ static int find_capability(struct vrs_device *dev, off_t base, uint8_t id)
 }
 
 /* One dma-buf of GPU A imported on GPU B, and a local buffer. */
-struct shared {
-	int fd;
-	uint32_t handle, local;
-	uint8_t *local_map;
-	uint64_t len;
-};
-
-static void shared_open_len(struct shared *s, uint64_t offset, uint64_t len)
+static void shared_open(struct vs_shared *s)
 {
-	s->len = len;
-	s->handle = vs_export_import(&gpus, offset, len, &s->fd);
-	igt_assert_eq(vrs_bo_create(gpus.b, len, &s->local), 0);
-	igt_assert_eq(vrs_bo_mmap(gpus.b, s->local, len,
-				  (void **)&s->local_map), 0);
+	vs_shared_open(&gpus, s, OFFSET, LEN);
 }
 
-static void shared_open(struct shared *s)
+static void shared_close(struct vs_shared *s)
 {
-	shared_open_len(s, OFFSET, LEN);
+	vs_shared_close(&gpus, s);
 }
 
-static void shared_close(struct shared *s)
+static void copy_and_check(struct vs_shared *s, uint32_t seed)
 {
-	munmap(s->local_map, s->len);
-	vrs_bo_close(gpus.b, s->local);
-	vrs_bo_close(gpus.b, s->handle);
-	close(s->fd);
-}
-
-static void copy_and_check(struct shared *s, uint32_t seed)
-{
-	int ret;
-
-	vs_fill(gpus.vram + OFFSET, LEN, seed);
-	vs_set(s->local_map, 0, LEN);
-	ret = vrs_copy(gpus.b, s->local, 0, s->handle, 0, LEN);
-	igt_assert_f(ret == 0, "copy: %s\n", strerror(-ret));
-	igt_assert_eq(vs_check(s->local_map, LEN, seed), -1);
-}
-
-/* Reads a byte in a child: 0 if it worked, else the signal that killed it. */
-static int touch_in_child(volatile uint8_t *p)
-{
-	int status;
-	pid_t pid = fork();
-
-	igt_assert(pid >= 0);
-	if (pid == 0) {
-		signal(SIGBUS, SIG_DFL);
-		(void)*p;
-		_exit(0);
-	}
-	igt_assert_eq(waitpid(pid, &status, 0), pid);
-	return WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
-}
-
-static uint8_t *mmap_dmabuf(int fd, uint64_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-
-	igt_assert_f(p != MAP_FAILED, "mmap: %s\n", strerror(errno));
-	return p;
+	vs_shared_copy_check(&gpus, s, seed);
 }
 
 static int low_power(uint32_t feature, int wake_fd)
@@ -189,6 +132,30 @@ static int low_power(uint32_t feature, int wake_fd)
 static void decode_on(void)
 {
 	igt_assert_eq(vrs_device_set_memory_decode(gpus.a, 1), 0);
+}
+
+static void decode_off(void)
+{
+	igt_assert_eq(vrs_device_set_memory_decode(gpus.a, 0), 0);
+}
+
+static void low_power_entry(void)
+{
+	igt_assert_eq(low_power(VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, -1), 0);
+}
+
+/* The device is closed with its BAR off: nothing of that reaches the next open. */
+static void check_reopen(void (*leave_bar_off)(void), uint32_t seed)
+{
+	struct vs_shared s;
+
+	leave_bar_off();
+	vs_close_exporter(&gpus);
+	vs_open_exporter(&gpus);
+	shared_open(&s);
+	igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_LIVE);
+	copy_and_check(&s, seed);
+	shared_close(&s);
 }
 
 static void *low_power_loop(void *arg)
@@ -226,7 +193,7 @@ static void *toggle_writer(void *arg)
 	struct toggler *t = arg;
 	int i;
 
-	for (i = 0; i < t->iterations && now_ns() < t->end; i++) {
+	for (i = 0; i < t->iterations && vs_now_ns() < t->end; i++) {
 		const void *src = t->flip ? (const void *)t->flip : &t->cmd;
 
 		igt_assert_eq(pwrite(vrs_device_fd(gpus.a), src, 2,
@@ -281,7 +248,7 @@ static void *state_observer(void *arg)
  * with VRAM's bytes (a transfer from a BAR that is off would not).
  */
 struct copier {
-	struct shared *s;
+	struct vs_shared *s;
 	volatile bool *stop;
 	int done, bad;
 };
@@ -323,7 +290,7 @@ static void toggle_race(bool flipped)
 	struct toggler w_on, w_off, o;
 	struct copier c = { 0 };
 	volatile uint16_t flip;
-	struct shared s;
+	struct vs_shared s;
 	off_t base = config_base(gpus.a);
 	uint16_t cmd = config_read16(gpus.a, base, PCI_COMMAND);
 
@@ -335,7 +302,7 @@ static void toggle_race(bool flipped)
 	 * driver that restores outside vfio's lock or judges the bytes.
 	 */
 	w_on = (struct toggler){ .base = base, .iterations = 2000,
-				 .end = now_ns() + 30000000000ull,
+				 .end = vs_now_ns() + 30000000000ull,
 				 .cmd = cmd | PCI_COMMAND_MEMORY,
 				 .stop = &stop, .fd = s.fd };
 	w_off = w_on;
@@ -400,7 +367,7 @@ static void *export_close_loop(void *arg)
 						 &fds[i]), 0);
 		}
 		/* One with a CPU mapping: revocations zap it */
-		munmap(mmap_dmabuf(fds[0], PAGE), PAGE);
+		munmap(vs_mmap_dmabuf(fds[0], PAGE), PAGE);
 		for (i = 0; i < 16; i++)
 			close(fds[i]);
 		c->rounds++;
@@ -451,54 +418,12 @@ static int open_test_importer(void)
 
 /* --- removal and error recovery with the device open --------------------- */
 
-static int set_request_eventfd(void)
-{
-	struct {
-		struct vfio_irq_set set;
-		int32_t fd;
-	} req = {
-		.set = {
-			.argsz = sizeof(req),
-			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
-				 VFIO_IRQ_SET_ACTION_TRIGGER,
-			.index = VFIO_PCI_REQ_IRQ_INDEX,
-			.count = 1,
-		},
-	};
-
-	req.fd = eventfd(0, EFD_CLOEXEC);
-	igt_assert(req.fd >= 0);
-	igt_assert_eq(ioctl(vrs_device_fd(gpus.a), VFIO_DEVICE_SET_IRQS, &req),
-		      0);
-	return req.fd;
-}
-
 static void *unbind_thread(void *arg)
 {
 	(void)arg;
 	vs_write_file("/sys/bus/pci/drivers/vfio-pci-dmabuf", "unbind",
 		      gpus.a_address);
 	return NULL;
-}
-
-static void qemu_monitor(const char *command)
-{
-	const char *run = getenv("RIG_RUN");
-	char tmp[PATH_MAX], path[PATH_MAX];
-	int fd, i;
-
-	igt_require_f(run, "not in the rig: no QEMU monitor\n");
-	snprintf(tmp, sizeof(tmp), "%s/monitor.request.tmp", run);
-	snprintf(path, sizeof(path), "%s/monitor.request", run);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	igt_assert_f(fd >= 0, "%s: %s\n", tmp, strerror(errno));
-	igt_assert_eq(write(fd, command, strlen(command)),
-		      (ssize_t)strlen(command));
-	close(fd);
-	igt_assert_eq(rename(tmp, path), 0);
-	for (i = 0; i < 100 && access(path, F_OK) == 0; i++)
-		usleep(100 * 1000);
-	igt_assert_f(i < 100, "the rig did not pass \"%s\" to QEMU\n", command);
 }
 
 struct in_flight {
@@ -512,7 +437,7 @@ static void *copy_thread(void *arg)
 {
 	struct in_flight *f = arg;
 
-	f->started = now_ns();
+	f->started = vs_now_ns();
 	f->ret = vrs_copy(gpus.b, f->dst, 0, f->src, 0, f->len);
 	return NULL;
 }
@@ -549,7 +474,7 @@ igt_main
 		pm = find_capability(nvme, base, PCI_CAP_ID_PM);
 		igt_require_f(pm, "%s has no PM capability\n", address);
 		igt_assert_eq(vrs_export(nvme, 2, &r, 1, O_CLOEXEC | O_RDWR, &fd), 0);
-		cpu = mmap_dmabuf(fd, PAGE);
+		cpu = vs_mmap_dmabuf(fd, PAGE);
 		cpu[0] = 0x3c;
 		igt_assert_eq(state_on(nvme, fd).state, VRS_DMABUF_LIVE);
 		gen = state_on(nvme, fd).generation;
@@ -559,13 +484,13 @@ igt_main
 				~PCI_PM_CTRL_STATE_MASK) | 3);
 		igt_assert_eq(state_on(nvme, fd).state, VRS_DMABUF_REVOKED);
 		igt_assert_eq(state_on(nvme, fd).generation, gen + 1);
-		igt_assert_eq(touch_in_child(cpu), SIGBUS);
+		igt_assert_eq(vs_touch_in_child(cpu), SIGBUS);
 
 		config_write16(nvme, base, pm + PCI_PM_CTRL,
 			       config_read16(nvme, base, pm + PCI_PM_CTRL) &
 			       ~PCI_PM_CTRL_STATE_MASK);
 		igt_assert_eq(state_on(nvme, fd).state, VRS_DMABUF_LIVE);
-		igt_assert_eq(touch_in_child(cpu), 0);
+		igt_assert_eq(vs_touch_in_child(cpu), 0);
 		cpu[1] = 0xc3;
 		igt_assert_eq(cpu[1], 0xc3);
 		munmap(cpu, PAGE);
@@ -575,7 +500,7 @@ igt_main
 
 	igt_describe("A second LOW_POWER_ENTRY is refused and leaves the dma-buf revoked; EXIT restores");
 	igt_subtest("low-power-entry-twice") {
-		struct shared s;
+		struct vs_shared s;
 
 		shared_open(&s);
 		igt_assert_eq(low_power(VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, -1), 0);
@@ -592,7 +517,7 @@ igt_main
 
 	igt_describe("LOW_POWER_EXIT without an entry changes nothing");
 	igt_subtest("low-power-exit-without-entry") {
-		struct shared s;
+		struct vs_shared s;
 		uint64_t gen;
 
 		shared_open(&s);
@@ -606,7 +531,7 @@ igt_main
 
 	igt_describe("LOW_POWER_ENTRY_WITH_WAKEUP revokes; after the wakeup the dma-buf stays revoked until EXIT");
 	igt_subtest("low-power-entry-with-wakeup") {
-		struct shared s;
+		struct vs_shared s;
 		int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
 		igt_assert(efd >= 0);
@@ -627,7 +552,7 @@ igt_main
 	igt_describe("Threads racing LOW_POWER_ENTRY and EXIT (the rig fails any kernel report): the dma-buf live after the last EXIT");
 	igt_subtest("low-power-race") {
 		pthread_t t[2];
-		struct shared s;
+		struct vs_shared s;
 		int i;
 
 		shared_open(&s);
@@ -643,34 +568,16 @@ igt_main
 	}
 
 	igt_describe("Closed in low power: the next open's dma-bufs are live");
-	igt_subtest("reopen-after-low-power-close") {
-		struct shared s;
-
-		igt_assert_eq(low_power(VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, -1), 0);
-		vs_close_exporter(&gpus);
-		vs_open_exporter(&gpus);
-		shared_open(&s);
-		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_LIVE);
-		copy_and_check(&s, 45);
-		shared_close(&s);
-	}
+	igt_subtest("reopen-after-low-power-close")
+		check_reopen(low_power_entry, 45);
 
 	igt_describe("Closed with decode off: the next open's dma-bufs are live");
-	igt_subtest("reopen-after-decode-off-close") {
-		struct shared s;
-
-		igt_assert_eq(vrs_device_set_memory_decode(gpus.a, 0), 0);
-		vs_close_exporter(&gpus);
-		vs_open_exporter(&gpus);
-		shared_open(&s);
-		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_LIVE);
-		copy_and_check(&s, 46);
-		shared_close(&s);
-	}
+	igt_subtest("reopen-after-decode-off-close")
+		check_reopen(decode_off, 46);
 
 	igt_describe("An importer keeps a dma-buf of a closed, unbound and re-probed device: a hot reset of the new binding works");
 	igt_subtest("hot-reset-after-rebind-with-import") {
-		struct shared s;
+		struct vs_shared s;
 		int ret;
 
 		shared_open(&s);
@@ -691,20 +598,20 @@ igt_main
 	igt_subtest("close-during-revocations") {
 		volatile bool stop = false;
 		struct churn exporter = { &stop, 0 }, reader = { &stop, 0 };
-		struct shared held[32];
+		struct vs_shared held[32];
 		pthread_t te, tr;
 		uint64_t end;
 		int i, cycles = 0;
 
 		/* Imported ones make each walk longer */
 		for (i = 0; i < 32; i++)
-			shared_open_len(&held[i], OFFSET + (64 + i) * PAGE, PAGE);
+			vs_shared_open(&gpus, &held[i], OFFSET + (64 + i) * PAGE, PAGE);
 		igt_assert_eq(pthread_create(&te, NULL, export_close_loop,
 					     &exporter), 0);
 		igt_assert_eq(pthread_create(&tr, NULL, debugfs_loop, &reader), 0);
-		end = now_ns() + 15000000000ull;
-		while (now_ns() < end) {
-			igt_assert_eq(vrs_device_set_memory_decode(gpus.a, 0), 0);
+		end = vs_now_ns() + 15000000000ull;
+		while (vs_now_ns() < end) {
+			decode_off();
 			decode_on();
 			if (++cycles % 25 == 0)
 				igt_assert_eq(vrs_device_reset(gpus.a), 0);
@@ -732,9 +639,9 @@ igt_main
 		/* Unmaps 10 s late: a bound per dma-buf would take minutes */
 		vs_write_file("/sys/module/vrs_test_importer/parameters",
 			      "unmap_delay_ms", "10000");
-		t0 = now_ns();
+		t0 = vs_now_ns();
 		igt_assert_eq(vrs_device_reset(gpus.a), 0);
-		idle = now_ns() - t0;
+		idle = vs_now_ns() - t0;
 
 		for (i = 0; i < N; i++) {
 			struct vrs_range r = { OFFSET + i * PAGE, PAGE };
@@ -746,9 +653,9 @@ igt_main
 			igt_assert_eq(ioctl(ti[i], TI_ATTACH, &a), 0);
 		}
 		mark = vs_kmsg_mark();
-		t0 = now_ns();
+		t0 = vs_now_ns();
 		igt_assert_eq(vrs_device_reset(gpus.a), 0);
-		waited = now_ns() - t0;
+		waited = vs_now_ns() - t0;
 		igt_info("idle reset %.2f s, with %d lingering dma-bufs %.2f s\n",
 			 idle / 1e9, N, waited / 1e9);
 		vs_write_file("/sys/module/vrs_test_importer/parameters",
@@ -775,9 +682,9 @@ igt_main
 		igt_require(!strcmp(vs_expected_route(&gpus), "bus-address"));
 		ti = open_test_importer();
 		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
-		t0 = now_ns();
+		t0 = vs_now_ns();
 		igt_assert_eq(vrs_device_reset(gpus.a), 0);
-		idle = now_ns() - t0;
+		idle = vs_now_ns() - t0;
 
 		a.fd = fd;
 		mark = vs_kmsg_mark();
@@ -786,9 +693,9 @@ igt_main
 		igt_assert_eq(vs_kmsg_count(mark, "detached holding a mapping",
 					    "importer 0000:"), 1);
 		mark = vs_kmsg_mark();
-		t0 = now_ns();
+		t0 = vs_now_ns();
 		igt_assert_eq(vrs_device_reset(gpus.a), 0);
-		waited = now_ns() - t0;
+		waited = vs_now_ns() - t0;
 		igt_info("idle reset %.2f s, after the leaky detach %.2f s\n",
 			 idle / 1e9, waited / 1e9);
 		igt_assert_lt(waited, idle + 500000000ull);
@@ -800,15 +707,15 @@ igt_main
 	igt_describe("Unbinding the driver with the vfio device still open revokes at once, before vfio waits for the user");
 	igt_subtest("unbind-with-device-open") {
 		struct pollfd p = { .events = POLLIN };
-		struct shared s;
+		struct vs_shared s;
 		pthread_t t;
 		uint64_t n;
 		uint8_t *cpu;
 
 		shared_open(&s);
 		copy_and_check(&s, 48);
-		cpu = mmap_dmabuf(s.fd, LEN);
-		p.fd = set_request_eventfd();
+		cpu = vs_mmap_dmabuf(s.fd, LEN);
+		p.fd = vs_request_eventfd(gpus.a);
 		igt_assert_eq(pthread_create(&t, NULL, unbind_thread, NULL), 0);
 		igt_assert_f(poll(&p, 1, 10000) == 1, "vfio did not ask for the device\n");
 		igt_assert_eq(read(p.fd, &n, sizeof(n)), sizeof(n));
@@ -816,12 +723,12 @@ igt_main
 		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_REVOKED);
 		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN),
 			      -ENODEV);
-		igt_assert_eq(touch_in_child(cpu), SIGBUS);
+		igt_assert_eq(vs_touch_in_child(cpu), SIGBUS);
 
 		vs_close_exporter(&gpus);
 		igt_assert_eq(pthread_join(t, NULL), 0);
 		close(p.fd);
-		igt_assert_eq(touch_in_child(cpu), SIGBUS);
+		igt_assert_eq(vs_touch_in_child(cpu), SIGBUS);
 		munmap(cpu, LEN);
 		shared_close(&s);
 
@@ -853,7 +760,7 @@ igt_main
 		usleep(300 * 1000);
 		snprintf(command, sizeof(command), "pcie_aer_inject_error %s SDN",
 			 port);
-		qemu_monitor(command);
+		vs_qemu_monitor(command);
 		for (i = 0; i < 200 && !vs_kmsg_contains(mark, "recovery", "successful"); i++)
 			usleep(50 * 1000);
 		igt_assert_f(i < 200, "no AER recovery in the kernel log\n");
