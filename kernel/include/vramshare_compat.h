@@ -9,7 +9,6 @@
 
 #include <linux/dma-buf.h>
 #include <linux/eventfd.h>
-#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 
@@ -64,21 +63,6 @@ static inline void vrs_eventfd_signal(struct eventfd_ctx *ctx)
 #else
 #define VRS_DRM_GEM_PRIME_MMAP
 #endif
-
-/*
- * A reference on @file unless its count already reached zero (its release
- * is under way). 6.7 replaced get_file_rcu() with get_file_active().
- */
-static inline bool vrs_get_file_active(struct file *file)
-{
-#ifdef VRS_HAVE_GET_FILE_ACTIVE
-	struct file *f = file;
-
-	return get_file_active(&f);
-#else
-	return get_file_rcu(file);
-#endif
-}
 
 /*
  * From 6.2 vfio_device_ops carries iommufd callbacks, required from 6.4

@@ -7,7 +7,6 @@
  */
 #include <linux/debugfs.h>
 #include <linux/dma-resv.h>
-#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/pci.h>
 #include <linux/seq_file.h>
@@ -28,7 +27,7 @@ static const char *vpd_state_name(struct vpd_dmabuf *priv)
 /**
  * vpd_dmabuf_show() - describe one dma-buf
  * @s: the output
- * @priv: the dma-buf, a file reference held; takes its reservation lock
+ * @priv: the dma-buf, on its device's list; takes its reservation lock
  */
 void vpd_dmabuf_show(struct seq_file *s, struct vpd_dmabuf *priv)
 {
@@ -37,7 +36,7 @@ void vpd_dmabuf_show(struct seq_file *s, struct vpd_dmabuf *priv)
 
 	dma_resv_lock(priv->dmabuf->resv, NULL);
 	seq_printf(s, "dma-buf %lu size %zu bar %u state %s generation %llu cpu-mappings %d %s\n",
-		   file_inode(priv->dmabuf->file)->i_ino, priv->dmabuf->size,
+		   priv->inode->i_ino, priv->dmabuf->size,
 		   priv->bar, vpd_state_name(priv), priv->generation,
 		   atomic_read(&priv->nr_cpu_mappings),
 		   priv->mmap_wc ? "write-combine" : "uncached");
@@ -63,13 +62,8 @@ static int vpd_debugfs_show(struct seq_file *s, void *unused)
 	seq_printf(s, "device %s resets %u request-pending %d removing %d\n",
 		   pci_name(vpd->core.pdev), vpd->resets,
 		   vpd->request_pending, vpd->removing);
-	list_for_each_entry(priv, &vpd->dmabufs, link) {
-		/* One being released may have lost its inode already. */
-		if (!vpd_dmabuf_get_file(priv))
-			continue;
+	list_for_each_entry(priv, &vpd->dmabufs, link)
 		vpd_dmabuf_show(s, priv);
-		fput(priv->dmabuf->file);
-	}
 	mutex_unlock(&vpd->state_lock);
 	return 0;
 }

@@ -105,8 +105,7 @@ static void vpd_dmabuf_detach(struct dma_buf *dmabuf,
 
 	if (va->mappings) {
 		pci_warn(priv->pdev, "importer %s detached holding a mapping of dma-buf %lu\n",
-			 dev_name(attach->dev),
-			 file_inode(dmabuf->file)->i_ino);
+			 dev_name(attach->dev), priv->inode->i_ino);
 		if (atomic_dec_and_test(&priv->nr_mapped))
 			wake_up_all(&priv->unmapped);
 	}
@@ -164,24 +163,31 @@ static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
 }
 
 /*
- * The last file reference is gone. A dma-buf still on its device's list
- * (the device is open, or was closed while this release was under way)
- * leaves it and lets go of the vfio_device; after a close, priv->vpd is
- * NULL and there is nothing to leave.
+ * The dma-buf's dentry is going away (after its last file reference, and
+ * after any other hold on the dentry). One still on its device's list
+ * leaves it; a close may be clearing priv->vpd at the same time, so the
+ * device is held while its state_lock is taken.
  */
 static void vpd_dmabuf_release(struct dma_buf *dmabuf)
 {
 	struct vpd_dmabuf *priv = dmabuf->priv;
-	struct vpd_device *vpd = priv->vpd;
+	struct vpd_device *vpd;
 
+	spin_lock(&priv->vpd_lock);
+	vpd = priv->vpd;
+	if (vpd)
+		get_device(&vpd->core.vdev.device);
+	spin_unlock(&priv->vpd_lock);
 	if (vpd) {
 		mutex_lock(&vpd->state_lock);
-		list_del_init(&priv->link);
+		if (priv->vpd)
+			vpd_dmabuf_leave_device(priv);
 		mutex_unlock(&vpd->state_lock);
 		put_device(&vpd->core.vdev.device);
 	}
 	if (priv->eventfd)
 		eventfd_ctx_put(priv->eventfd);
+	iput(priv->inode);
 	pci_dev_put(priv->pdev);
 	mutex_destroy(&priv->wc_lock);
 	kfree(priv->ranges);
@@ -254,6 +260,7 @@ int vpd_feature_dma_buf(struct vpd_device *vpd, u32 flags,
 	atomic_set(&priv->nr_cpu_mappings, 0);
 	init_waitqueue_head(&priv->unmapped);
 	mutex_init(&priv->wc_lock);
+	spin_lock_init(&priv->vpd_lock);
 
 	exp_info.ops = &vpd_dmabuf_ops;
 	exp_info.size = size;
@@ -267,6 +274,8 @@ int vpd_feature_dma_buf(struct vpd_device *vpd, u32 flags,
 	/* From here on the dma-buf owns priv: dma_buf_put() releases it. */
 	get_device(&vpd->core.vdev.device);
 	priv->pdev = pci_dev_get(pdev);
+	priv->inode = file_inode(priv->dmabuf->file);
+	ihold(priv->inode);
 
 	/*
 	 * Born in the device's state, which the others are brought to as

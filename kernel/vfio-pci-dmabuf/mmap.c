@@ -152,8 +152,15 @@ int vpd_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 
 	int ret;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/* VM_MAYSHARE: a read-only file's shared mappings lack VM_SHARED. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
+	/*
+	 * Gone for good: no reservation, since its range may belong to
+	 * another device one day; faults get SIGBUS anyway.
+	 */
+	if (READ_ONCE(priv->gone))
+		wc = false;
 	if (wc) {
 		ret = vpd_wc_get(priv);
 		if (ret)
@@ -176,5 +183,5 @@ int vpd_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 void vpd_dmabuf_zap(struct vpd_dmabuf *priv)
 {
 	dma_resv_assert_held(priv->dmabuf->resv);
-	unmap_mapping_range(priv->dmabuf->file->f_mapping, 0, 0, true);
+	unmap_mapping_range(priv->inode->i_mapping, 0, 0, true);
 }

@@ -21,8 +21,6 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
-#include <linux/file.h>
-#include <linux/fs.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
@@ -41,23 +39,6 @@ MODULE_PARM_DESC(revoke_timeout_ms,
 #define VPD_REPORT_IMPORTERS	4
 /* Sleeps (0.5 to 1 ms) a report may spend on contended reservation locks. */
 #define VPD_REPORT_LOCK_TRIES	10
-
-/**
- * vpd_dmabuf_get_file() - a reference on the dma-buf's file, unless its
- * last one is being dropped
- * @priv: the dma-buf, on a device's list
- *
- * Caller holds the device's state_lock. A dma-buf whose file count reached
- * zero is on its way to release, which waits for state_lock to leave the
- * list: its file is still there, but its inode may be gone already, so
- * walkers skip it.
- *
- * Return: true with a reference to drop with fput().
- */
-bool vpd_dmabuf_get_file(struct vpd_dmabuf *priv)
-{
-	return vrs_get_file_active(priv->dmabuf->file);
-}
 
 /**
  * vpd_bar_usable() - may importers and the CPU reach the BAR now?
@@ -233,8 +214,6 @@ static void vpd_dmabufs_wait(struct vpd_device *vpd, struct list_head *list,
 		if (!priv->must_wait)
 			continue;
 		priv->must_wait = false;
-		if (!vpd_dmabuf_get_file(priv))
-			continue;
 		left = (long)(deadline - jiffies);
 		if (left < 0)
 			left = 0;
@@ -255,7 +234,6 @@ static void vpd_dmabufs_wait(struct vpd_device *vpd, struct list_head *list,
 			vpd_report_dmabuf(&report, priv);
 			late = true;
 		}
-		fput(priv->dmabuf->file);
 	}
 	if (late)
 		vpd_report_print(vpd, &report, timeout_ms);
@@ -268,32 +246,52 @@ static void vpd_dmabufs_wait(struct vpd_device *vpd, struct list_head *list,
  * Revokes (move_notify under each reservation lock, CPU mappings zapped)
  * when the BAR is not usable, and returns only once importers are done
  * or the deadline passed; restores when it is usable again. Dma-bufs
- * already in the right state, gone or being released are left alone.
+ * already in the right state or gone are left alone. One whose last file
+ * reference is gone but whose release has not run yet (its dentry can be
+ * held on, by an O_PATH open of /proc/PID/fd/N) has no importers and no
+ * CPU mappings left: changing its state is harmless, and nothing here
+ * touches its file.
  */
 void vpd_dmabufs_update(struct vpd_device *vpd)
 {
 	unsigned int timeout_ms = READ_ONCE(revoke_timeout_ms);
 	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
 	struct vpd_dmabuf *priv;
-	int usable = -1;
+	bool usable;
 
 	lockdep_assert_held(&vpd->state_lock);
-	list_for_each_entry(priv, &vpd->dmabufs, link) {
-		if (!vpd_dmabuf_get_file(priv))
-			continue;
-		/*
-		 * Read only once a live dma-buf is found: the list has one
-		 * only while the device is open, and vfio's config state
-		 * exists only then.
-		 */
-		if (usable < 0)
-			usable = vpd_bar_usable(vpd);
+	/*
+	 * The list has entries only while the device is open (close empties
+	 * it), and vfio's config state exists only then.
+	 */
+	if (list_empty(&vpd->dmabufs))
+		return;
+	usable = vpd_bar_usable(vpd);
+	list_for_each_entry(priv, &vpd->dmabufs, link)
 		priv->must_wait = vpd_dmabuf_set_state(priv, !usable, false) &&
 				  !usable;
-		fput(priv->dmabuf->file);
-	}
 	if (!usable)
 		vpd_dmabufs_wait(vpd, &vpd->dmabufs, deadline, timeout_ms);
+}
+
+/**
+ * vpd_dmabuf_leave_device() - a dma-buf lets go of its device
+ * @priv: the dma-buf, on its device's list; the device's state_lock held
+ *
+ * Takes it off the list and drops its reference on the vfio_device; from
+ * here on priv->vpd is NULL. Called at close for every dma-buf, and at
+ * release for one still on the list.
+ */
+void vpd_dmabuf_leave_device(struct vpd_dmabuf *priv)
+{
+	struct vpd_device *vpd = priv->vpd;
+
+	lockdep_assert_held(&vpd->state_lock);
+	list_del_init(&priv->link);
+	spin_lock(&priv->vpd_lock);
+	priv->vpd = NULL;
+	spin_unlock(&priv->vpd_lock);
+	put_device(&vpd->core.vdev.device);
 }
 
 /**
@@ -322,32 +320,21 @@ void vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv)
  * vpd_dmabufs_close() - the device is closed: every dma-buf goes for good
  * @vpd: the device
  *
- * Each dma-buf is revoked for good and let go of the device: it no longer
+ * Each dma-buf is revoked for good and lets go of the device: it no longer
  * holds the vfio_device, so that an unbind, a new probe or a hot reset of
- * the set is not held up by dma-bufs that importers keep. Dma-bufs whose
- * release is under way are left to it.
+ * the set is not held up by dma-bufs that importers keep.
  */
 void vpd_dmabufs_close(struct vpd_device *vpd)
 {
 	unsigned int timeout_ms = READ_ONCE(revoke_timeout_ms);
 	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
 	struct vpd_dmabuf *priv, *tmp;
-	LIST_HEAD(closing);
 
 	mutex_lock(&vpd->state_lock);
-	list_for_each_entry_safe(priv, tmp, &vpd->dmabufs, link) {
-		if (!vpd_dmabuf_get_file(priv))
-			continue;
+	list_for_each_entry(priv, &vpd->dmabufs, link)
 		priv->must_wait = vpd_dmabuf_set_state(priv, true, true);
-		/* The file reference keeps release away until the fput. */
-		list_move_tail(&priv->link, &closing);
-	}
-	vpd_dmabufs_wait(vpd, &closing, deadline, timeout_ms);
-	list_for_each_entry_safe(priv, tmp, &closing, link) {
-		list_del_init(&priv->link);
-		WRITE_ONCE(priv->vpd, NULL);
-		put_device(&vpd->core.vdev.device);
-		fput(priv->dmabuf->file);
-	}
+	vpd_dmabufs_wait(vpd, &vpd->dmabufs, deadline, timeout_ms);
+	list_for_each_entry_safe(priv, tmp, &vpd->dmabufs, link)
+		vpd_dmabuf_leave_device(priv);
 	mutex_unlock(&vpd->state_lock);
 }

@@ -11,6 +11,7 @@
 #include <linux/dma-buf.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/vfio_pci_core.h>
 #include <linux/wait.h>
 
@@ -32,9 +33,8 @@ struct vfio_region_dma_range;
  *        and is held across every state update. Lock order: the PCI device
  *        lock, vfio's memory_lock (vfio holds it around resets), then
  *        @state_lock, then each dma-buf's reservation lock.
- * @dmabufs: the dma-bufs exported since the device was opened
- *        (struct vpd_dmabuf.link), including ones whose last file
- *        reference is being dropped: walkers skip those
+ * @dmabufs: the dma-bufs exported since the device was opened and not
+ *        yet released (struct vpd_dmabuf.link); close empties it
  * @resets: resets between reset_prepare and reset_done; the PCI core
  *        keeps no record of a reset in progress
  * @request_pending: vfio is carrying out a user request that may turn the
@@ -64,10 +64,15 @@ struct vpd_device {
  * struct vpd_dmabuf - one exported dma-buf
  * @dmabuf: the dma-buf; its reservation lock guards @revoked, @gone,
  *          @generation, @eventfd and @mmap_wc
- * @vpd: the exporting device until it is closed, then NULL (written under
- *       its @state_lock). While set, the dma-buf holds a reference on the
- *       vfio_device; it is dropped at close so that a closed device does
- *       not linger in vfio's reset set.
+ * @vpd: the exporting device until it is closed or the dma-buf released,
+ *       then NULL (written under its @state_lock and @vpd_lock). While set,
+ *       the dma-buf holds a reference on the vfio_device; it is dropped at
+ *       close so that a closed device does not linger in vfio's reset set.
+ * @vpd_lock: lets release take a reference on @vpd while a close may be
+ *       clearing it
+ * @inode: the dma-buf file's inode, referenced: its mapping is zapped and
+ *         its number shown even after the last file reference is gone
+ *         (the dentry, and so the release, can outlive the file)
  * @pdev: the exporting PCI function, referenced: it may outlive the
  *        binding (unbind, hot-unplug) while the dma-buf exists
  * @link: entry in vpd->dmabufs (under vpd->state_lock) until close or
@@ -93,6 +98,8 @@ struct vpd_device {
 struct vpd_dmabuf {
 	struct dma_buf *dmabuf;
 	struct vpd_device *vpd;
+	spinlock_t vpd_lock;	/* see above */
+	struct inode *inode;
 	struct pci_dev *pdev;
 	struct list_head link;
 	u32 bar;
@@ -123,11 +130,11 @@ struct vpd_dmabuf *vpd_dmabuf_get(struct vpd_device *vpd, int fd);
 phys_addr_t vpd_dmabuf_phys(struct vpd_dmabuf *priv, u64 offset);
 
 /* state.c */
-bool vpd_dmabuf_get_file(struct vpd_dmabuf *priv);
 bool vpd_bar_usable(struct vpd_device *vpd);
 void vpd_dmabufs_update(struct vpd_device *vpd);
 void vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv);
 void vpd_dmabufs_close(struct vpd_device *vpd);
+void vpd_dmabuf_leave_device(struct vpd_dmabuf *priv);
 
 /* mmap.c */
 int vpd_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);

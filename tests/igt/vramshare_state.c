@@ -6,6 +6,7 @@
  * recovery with the device open, dma-bufs closed while revocations run,
  * and a revocation bounded as a whole however many importers linger.
  */
+#define _GNU_SOURCE	/* O_PATH */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -353,12 +354,19 @@ struct churn {
 	int rounds;
 };
 
+/*
+ * Exports and closes dma-bufs. One of each round is kept only by an O_PATH
+ * open of its /proc/self/fd link until the next round: its file is freed
+ * while its dentry, and so the dma-buf, lives on.
+ */
 static void *export_close_loop(void *arg)
 {
 	struct churn *c = arg;
+	int held = -1;
 
 	while (!*c->stop) {
-		int fds[16], i;
+		char link[64];
+		int fds[16], i, next;
 
 		for (i = 0; i < 16; i++) {
 			struct vrs_range r = { OFFSET + i * PAGE, PAGE };
@@ -368,10 +376,18 @@ static void *export_close_loop(void *arg)
 		}
 		/* One with a CPU mapping: revocations zap it */
 		munmap(vs_mmap_dmabuf(fds[0], PAGE), PAGE);
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fds[1]);
+		next = open(link, O_PATH | O_CLOEXEC);
+		igt_assert(next >= 0);
 		for (i = 0; i < 16; i++)
 			close(fds[i]);
+		if (held >= 0)
+			close(held);
+		held = next;
 		c->rounds++;
 	}
+	if (held >= 0)
+		close(held);
 	return NULL;
 }
 
@@ -575,6 +591,38 @@ igt_main
 	igt_subtest("reopen-after-decode-off-close")
 		check_reopen(decode_off, 46);
 
+	igt_describe("A reset that leaves decode off in the hardware (cleared behind vfio's back) keeps the dma-buf revoked; decode written on restores it");
+	igt_subtest("reset-leaving-decode-off") {
+		char path[PATH_MAX];
+		struct vs_shared s;
+		uint16_t cmd;
+		int cfg;
+
+		shared_open(&s);
+		/* Root clears decode through sysfs: vfio does not see it */
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config",
+			 gpus.a_address);
+		cfg = open(path, O_RDWR | O_CLOEXEC);
+		igt_assert(cfg >= 0);
+		igt_assert_eq(pread(cfg, &cmd, 2, PCI_COMMAND), 2);
+		cmd &= ~PCI_COMMAND_MEMORY;
+		igt_assert_eq(pwrite(cfg, &cmd, 2, PCI_COMMAND), 2);
+
+		/* The reset saves and restores that state: decode stays off */
+		igt_assert_eq(vrs_device_reset(gpus.a), 0);
+		igt_assert_eq(pread(cfg, &cmd, 2, PCI_COMMAND), 2);
+		igt_assert(!(cmd & PCI_COMMAND_MEMORY));
+		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_REVOKED);
+		igt_assert_eq(vrs_copy(gpus.b, s.local, 0, s.handle, 0, LEN),
+			      -ENODEV);
+		close(cfg);
+
+		decode_on();
+		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_LIVE);
+		copy_and_check(&s, 51);
+		shared_close(&s);
+	}
+
 	igt_describe("An importer keeps a dma-buf of a closed, unbound and re-probed device: a hot reset of the new binding works");
 	igt_subtest("hot-reset-after-rebind-with-import") {
 		struct vs_shared s;
@@ -594,7 +642,7 @@ igt_main
 		shared_close(&s);
 	}
 
-	igt_describe("dma-bufs closed while revocations, restores and debugfs readers walk the list (KASAN watches)");
+	igt_describe("dma-bufs closed, some with their dentry held by O_PATH, while revocations, restores and debugfs readers walk the list (KASAN watches)");
 	igt_subtest("close-during-revocations") {
 		volatile bool stop = false;
 		struct churn exporter = { &stop, 0 }, reader = { &stop, 0 };
