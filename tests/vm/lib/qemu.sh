@@ -4,8 +4,8 @@
 # topology's devices, running one command and powering off.
 
 # topology_load NAME: sets TOPO_DEVICES (array), TOPO_CMDLINE, TOPO_BIND,
-# TOPO_CPU, TOPO_ENV (VAR=VALUE words exported to the guest's command),
-# TOPO_KERNEL (rig, debian or debian-SERIES).
+# TOPO_CPU, TOPO_SMP (vCPUs), TOPO_ENV (VAR=VALUE words exported to the
+# guest's command), TOPO_KERNEL (rig, debian or debian-SERIES).
 topology_load() {
 	local name=$1 file key value
 	file="$RIG_DIR/topologies/$name.topo"
@@ -14,6 +14,7 @@ topology_load() {
 	TOPO_CMDLINE=""
 	TOPO_BIND=""
 	TOPO_CPU=max
+	TOPO_SMP=2
 	TOPO_ENV=""
 	TOPO_KERNEL=rig
 	while IFS= read -r line || [ -n "$line" ]; do
@@ -27,6 +28,7 @@ topology_load() {
 		cmdline) TOPO_CMDLINE="$TOPO_CMDLINE $value" ;;
 		bind) TOPO_BIND="$TOPO_BIND ${value% *}=${value#* }" ;;
 		cpu) TOPO_CPU=$value ;;
+		smp) TOPO_SMP=$value ;;
 		env) TOPO_ENV="$TOPO_ENV $value" ;;
 		kernel) TOPO_KERNEL=$value ;;
 		*) die "$file: unknown key '$key'" ;;
@@ -111,7 +113,7 @@ vm_run() {
 	# la57=off: with 5-level paging, 6.1's KASAN can report a wild access
 	# when an interrupt lands while identify_cpu() briefly clears the CPU's
 	# feature bits during boot (a core kernel race, not ours).
-	qemu=(qemu-system-x86_64 -M q35 -cpu "$TOPO_CPU,la57=off" -smp 2 -m 2G \
+	qemu=(qemu-system-x86_64 -M q35 -cpu "$TOPO_CPU,la57=off" -smp "$TOPO_SMP" -m 2G \
 		-accel tcg,thread=multi -nodefaults -no-reboot -display none \
 		"${serial[@]}" -monitor "unix:$run/monitor.sock,server,nowait" \
 		-chardev "pipe,id=relay,path=$run/relay" -mon chardev=relay \
