@@ -12,6 +12,7 @@ ccflags-y += $(call vrs_probe,include/linux/eventfd.h,void eventfd_signal\(struc
 ccflags-y += $(call vrs_probe,include/uapi/linux/vfio.h,define VFIO_DEVICE_FEATURE_DMA_BUF,UPSTREAM_VFIO_DMA_BUF)
 ccflags-y += $(call vrs_probe,include/drm/drm_drv.h,\(\*gem_prime_mmap\),DRM_GEM_PRIME_MMAP)
 ccflags-y += $(call vrs_probe,include/linux/pci.h,define PCI_IRQ_INTX,PCI_IRQ_INTX)
+ccflags-y += $(call vrs_probe,include/drm/drm_drv.h,char \*date;,DRM_DRIVER_DATE)
 ccflags-y += $(call vrs_probe,include/linux/vfio.h,vfio_iommufd_physical_bind,VFIO_IOMMUFD)
 ccflags-y += $(call vrs_probe,include/linux/vfio.h,vfio_iommufd_physical_detach_ioas,VFIO_IOMMUFD_DETACH)
 vrs_kernel_dir := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))

@@ -4,8 +4,10 @@
  * - drm_import: the engine, the job counters, the running and queued
  *   jobs, and every imported object with its exporter, whether the engine
  *   holds a mapping, and its invalidation and mapping counts;
- * - inject_hang: write N to make the engine drop its next N transfers, as
- *   a hung engine would (tests the job timeout and the engine reset).
+ * - inject_hang: write N to lose the end of the engine's next N
+ *   transfers, as if it hung on them (tests the engine timeout and reset);
+ * - inject_reset_failure: write N to report the next N engine resets as
+ *   failed (tests the lost engine: every job then fails with -EIO).
  */
 #include <drm/drm_file.h>
 #include <linux/debugfs.h>
@@ -55,25 +57,52 @@ static int dim_debugfs_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(dim_debugfs);
 
+static int dim_inject_get(atomic_t *count, u64 *val)
+{
+	*val = atomic_read(count);
+	return 0;
+}
+
+static int dim_inject_set(atomic_t *count, u64 val)
+{
+	if (val > INT_MAX)
+		return -EINVAL;
+	atomic_set(count, val);
+	return 0;
+}
+
 static int dim_inject_hang_get(void *data, u64 *val)
 {
 	struct dim_device *dim = data;
 
-	*val = atomic_read(&dim->ring.inject_hangs);
-	return 0;
+	return dim_inject_get(&dim->ring.inject_hangs, val);
 }
 
 static int dim_inject_hang_set(void *data, u64 val)
 {
 	struct dim_device *dim = data;
 
-	if (val > INT_MAX)
-		return -EINVAL;
-	atomic_set(&dim->ring.inject_hangs, val);
-	return 0;
+	return dim_inject_set(&dim->ring.inject_hangs, val);
 }
 DEFINE_DEBUGFS_ATTRIBUTE(dim_inject_hang_fops, dim_inject_hang_get,
 			 dim_inject_hang_set, "%llu\n");
+
+static int dim_inject_reset_failure_get(void *data, u64 *val)
+{
+	struct dim_device *dim = data;
+
+	return dim_inject_get(&dim->ring.inject_reset_failures, val);
+}
+
+static int dim_inject_reset_failure_set(void *data, u64 val)
+{
+	struct dim_device *dim = data;
+
+	return dim_inject_set(&dim->ring.inject_reset_failures, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dim_inject_reset_failure_fops,
+			 dim_inject_reset_failure_get,
+			 dim_inject_reset_failure_set, "%llu\n");
 
 /**
  * dim_debugfs_init() - &drm_driver.debugfs_init
@@ -85,4 +114,7 @@ void dim_debugfs_init(struct drm_minor *minor)
 			    to_dim(minor->dev), &dim_debugfs_fops);
 	debugfs_create_file_unsafe("inject_hang", 0600, minor->debugfs_root,
 				   to_dim(minor->dev), &dim_inject_hang_fops);
+	debugfs_create_file_unsafe("inject_reset_failure", 0600,
+				   minor->debugfs_root, to_dim(minor->dev),
+				   &dim_inject_reset_failure_fops);
 }

@@ -2,8 +2,9 @@
 /*
  * drm-import: the DRM render driver of the importing GPU.
  *
- * One DRM device per engine. Engines come from backends (the rig's is
- * edu_engine.c); this file knows them only through drm_import_engine.h.
+ * One DRM device per engine. Engines come from backend modules (the
+ * rig's is drm_import_edu.ko, edu_engine.c), which this module knows only
+ * through the interface it exports (drm_import_engine.h).
  */
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -15,37 +16,8 @@
 #include <linux/module.h>
 
 #include "../include/uapi/drm/drm_import.h"
-#include "drm_import_backends.h"
 #include "drm_import_drv.h"
 #include "vramshare_compat.h"
-
-/*
- * Ioctls that reach the engine take the device's SRCU read side, so that
- * unplugging waits for them and later calls fail with -ENODEV.
- */
-static int dim_guarded(struct drm_device *drm, void *data,
-		       struct drm_file *file, drm_ioctl_t *fn)
-{
-	int idx, ret;
-
-	if (!drm_dev_enter(drm, &idx))
-		return -ENODEV;
-	ret = fn(drm, data, file);
-	drm_dev_exit(idx);
-	return ret;
-}
-
-static int dim_ioctl_copy_guarded(struct drm_device *drm, void *data,
-				  struct drm_file *file)
-{
-	return dim_guarded(drm, data, file, dim_ioctl_copy);
-}
-
-static int dim_ioctl_submit_guarded(struct drm_device *drm, void *data,
-				    struct drm_file *file)
-{
-	return dim_guarded(drm, data, file, dim_ioctl_submit);
-}
 
 static const struct drm_ioctl_desc dim_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(IMPORT_BO_CREATE, dim_ioctl_bo_create,
@@ -54,9 +26,9 @@ static const struct drm_ioctl_desc dim_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(IMPORT_BO_INFO, dim_ioctl_bo_info,
 			  DRM_RENDER_ALLOW),
-	DRM_IOCTL_DEF_DRV(IMPORT_COPY, dim_ioctl_copy_guarded,
+	DRM_IOCTL_DEF_DRV(IMPORT_COPY, dim_ioctl_copy,
 			  DRM_RENDER_ALLOW),
-	DRM_IOCTL_DEF_DRV(IMPORT_SUBMIT, dim_ioctl_submit_guarded,
+	DRM_IOCTL_DEF_DRV(IMPORT_SUBMIT, dim_ioctl_submit,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(IMPORT_BO_WAIT, dim_ioctl_bo_wait,
 			  DRM_RENDER_ALLOW),
@@ -76,7 +48,7 @@ static const struct drm_driver dim_driver = {
 	.debugfs_init		= dim_debugfs_init,
 	.name			= "drm_import",
 	.desc			= "vramshare peer-to-peer importer",
-	.date			= "20261122",
+	VRS_DRM_DRIVER_DATE("20261122")
 	.major			= DRM_IMPORT_VERSION_MAJOR,
 	.minor			= DRM_IMPORT_VERSION_MINOR,
 };
@@ -118,6 +90,7 @@ int dim_device_register(struct dim_engine *engine)
 	drm_info(&dim->drm, "engine %s ready\n", engine->name);
 	return 0;
 }
+EXPORT_SYMBOL_GPL(dim_device_register);
 
 /**
  * dim_device_unregister() - unplug the DRM device of an engine
@@ -136,24 +109,20 @@ void dim_device_unregister(struct dim_engine *engine)
 	wake_up_all(&dim->restore_wait);
 	dim_ring_fini(dim);
 	drm_dev_unplug(&dim->drm);
+	/* A remap queued before unplugging was set maps nothing after this. */
+	flush_workqueue(dim_wq);
 	dim_unmap_imports(dim);
 }
+EXPORT_SYMBOL_GPL(dim_device_unregister);
 
 static int __init dim_init(void)
 {
-	int ret = dim_jobs_init();
-
-	if (ret)
-		return ret;
-	ret = dim_backends_register();
-	if (ret)
-		dim_jobs_exit();
-	return ret;
+	return dim_jobs_init();
 }
 
+/* Every device is gone: a backend module holds this one while loaded. */
 static void __exit dim_exit(void)
 {
-	dim_backends_unregister();
 	dim_jobs_exit();
 }
 

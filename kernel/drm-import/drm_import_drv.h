@@ -67,8 +67,12 @@ struct dim_job;
  * @transfer_status: status passed to dim_engine_done()
  * @engine_lost: the engine could not be reset; every job fails (under
  *               @hw_lock)
- * @inject_hangs: debugfs: transfers still to be dropped, as if the
- *                engine hung on them
+ * @inject_hangs: debugfs: transfers whose end is still to be lost, as
+ *                if the engine hung on them
+ * @lose_done: the running transfer is one of those: dim_engine_done()
+ *             ignores it (under @hw_lock, read in any context)
+ * @inject_reset_failures: debugfs: engine resets still to be reported as
+ *                         failed (the engine is then lost)
  * @fill: a page the engine copies fill patterns from (@fill_dma)
  * @fill_dma: its DMA address for the engine
  * @wq: ordered workqueue running @work
@@ -86,6 +90,8 @@ struct dim_ring {
 	int transfer_status;
 	bool engine_lost;
 	atomic_t inject_hangs;
+	bool lose_done;
+	atomic_t inject_reset_failures;
 	u32 *fill;
 	dma_addr_t fill_dma;
 	struct workqueue_struct *wq;

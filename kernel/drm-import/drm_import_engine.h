@@ -2,9 +2,12 @@
 /*
  * drm-import: the engine interface.
  *
- * The DRM core of drm-import knows engines only through this interface;
- * a backend (edu_engine.c for the rig; a real GPU's copy engine elsewhere)
- * fills in the ops and registers itself, which creates the DRM device.
+ * The DRM core of drm-import (drm_import.ko) knows engines only through
+ * this interface, which it exports. A backend is a module of its own
+ * (drm_import_edu.ko for the rig; a real GPU's copy engine elsewhere): its
+ * bus driver's probe fills in a struct dim_engine and calls
+ * dim_device_register(), which creates the DRM device; its remove calls
+ * dim_device_unregister() before it stops the hardware.
  *
  * The core runs one transfer at a time: it calls @submit, and the backend
  * reports the end of the transfer with dim_engine_done(), typically from

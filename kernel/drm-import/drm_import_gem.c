@@ -88,7 +88,10 @@ bool dim_bo_is_imported(struct drm_gem_object *obj)
 	return obj->funcs == &dim_import_bo_funcs;
 }
 
-/* Map again an object the engine was using, once the exporter is done. */
+/*
+ * Map again an object the engine was using, once the exporter is done.
+ * Holds a reference on the object and on the device, taken when queued.
+ */
 static void dim_remap_work(struct work_struct *work)
 {
 	struct dim_import_bo *bo = container_of(work, struct dim_import_bo,
@@ -108,6 +111,7 @@ static void dim_remap_work(struct work_struct *work)
 	}
 	dma_resv_unlock(bo->base.resv);
 	drm_gem_object_put(&bo->base);
+	drm_dev_put(&dim->drm);
 }
 
 /*
@@ -133,11 +137,19 @@ static void dim_move_notify(struct dma_buf_attachment *attach)
 		dma_buf_unmap_attachment(attach, bo->sgt, DMA_BIDIRECTIONAL);
 		bo->sgt = NULL;
 	}
-	if (bo->in_use && !READ_ONCE(dim->unplugging)) {
-		/* The pending work holds a reference: this put is never the last. */
-		drm_gem_object_get(&bo->base);
-		if (!queue_work(dim_wq, &bo->remap_work))
-			drm_gem_object_put(&bo->base);
+	/*
+	 * The pending work holds a reference on the object and the device.
+	 * The object may be on its way to dim_import_bo_free(), waiting for
+	 * the reservation lock held here: a count already at zero is left
+	 * alone, and such an object is never mapped again.
+	 */
+	if (bo->in_use && !READ_ONCE(dim->unplugging) &&
+	    kref_get_unless_zero(&bo->base.refcount)) {
+		drm_dev_get(&dim->drm);
+		if (!queue_work(dim_wq, &bo->remap_work)) {
+			drm_dev_put(&dim->drm);
+			drm_gem_object_put(&bo->base);	/* never the last */
+		}
 	}
 	wake_up_all(&dim->restore_wait);
 }

@@ -282,6 +282,11 @@ static int dim_job_lookup(struct dim_job *job, struct drm_file *file,
 			return -ENOENT;
 		if (dim_check_range(job->src, job->src_offset, job->size))
 			return -EINVAL;
+		/* The engine copies forwards in chunks: no memmove. */
+		if (job->src == job->dst &&
+		    job->src_offset < job->dst_offset + job->size &&
+		    job->dst_offset < job->src_offset + job->size)
+			return -EINVAL;
 	}
 	return dim_check_range(job->dst, job->dst_offset, job->size);
 }
@@ -377,10 +382,14 @@ static int dim_wait_restore(struct dim_device *dim, struct dim_job *job,
 	return left || dim_bo_invalidations(obj) != seen ? 0 : -ETIMEDOUT;
 }
 
-/* Take the locks with every imported object mapped. */
+/*
+ * Take the locks with every imported object mapped, inside the device's
+ * unplug section (*idx): on success both are held. The wait for a restore
+ * happens outside both, since unplugging waits for the section.
+ */
 static int dim_job_lock(struct dim_device *dim, struct dim_job *job, u32 flags,
 			struct drm_gem_object **objs, int nobjs,
-			struct ww_acquire_ctx *ctx)
+			struct ww_acquire_ctx *ctx, int *idx)
 {
 	bool deferred = false;
 
@@ -389,16 +398,20 @@ static int dim_job_lock(struct dim_device *dim, struct dim_job *job, u32 flags,
 		u64 seen;
 		int ret;
 
+		if (!drm_dev_enter(&dim->drm, idx))
+			return -ENODEV;
 		ret = drm_gem_lock_reservations(objs, nobjs, ctx);
-		if (ret)
-			return ret;
-		ret = dim_job_map_imports(job, &revoked, &seen);
-		if (ret != -ENODEV) {
-			if (ret)
-				drm_gem_unlock_reservations(objs, nobjs, ctx);
+		if (ret) {
+			drm_dev_exit(*idx);
 			return ret;
 		}
+		ret = dim_job_map_imports(job, &revoked, &seen);
+		if (!ret)
+			return 0;
 		drm_gem_unlock_reservations(objs, nobjs, ctx);
+		drm_dev_exit(*idx);
+		if (ret != -ENODEV)
+			return ret;
 
 		if (flags & DRM_IMPORT_SUBMIT_NO_WAIT) {
 			atomic64_inc(&dim->stats.refused);
@@ -457,7 +470,8 @@ static int dim_job_queue_locked(struct dim_device *dim, struct dim_job *job,
 
 /*
  * Submit a job; on success *fence holds a reference on its fence, and the
- * out-fences the caller asked for are in place.
+ * out-fences the caller asked for are in place. Only the queueing runs
+ * inside the device's unplug section; waits stay outside it.
  */
 static int dim_submit(struct drm_device *drm, struct drm_file *file,
 		      struct drm_import_submit *args, struct dma_fence **fence)
@@ -468,7 +482,7 @@ static int dim_submit(struct drm_device *drm, struct drm_file *file,
 	struct drm_gem_object *objs[2];
 	struct ww_acquire_ctx ctx;
 	struct dim_job *job;
-	int nobjs, i, fd = -1, ret;
+	int nobjs, i, idx, fd = -1, ret;
 
 	ret = dim_check_submit(args);
 	if (ret)
@@ -501,10 +515,11 @@ static int dim_submit(struct drm_device *drm, struct drm_file *file,
 	nobjs = dim_job_objects(job, objs);
 	for (i = 0; i < nobjs; i++)
 		drm_gem_object_get(objs[i]);
-	ret = dim_job_lock(dim, job, args->flags, objs, nobjs, &ctx);
+	ret = dim_job_lock(dim, job, args->flags, objs, nobjs, &ctx, &idx);
 	if (!ret) {
 		ret = dim_job_queue_locked(dim, job, objs, nobjs);
 		drm_gem_unlock_reservations(objs, nobjs, &ctx);
+		drm_dev_exit(idx);
 	}
 	for (i = 0; i < nobjs; i++)
 		drm_gem_object_put(objs[i]);
@@ -529,7 +544,12 @@ out_err:
 		put_unused_fd(fd);
 	if (out_syncobj)
 		drm_syncobj_put(out_syncobj);
-	dim_job_unpin(job);	/* now, not when the job is freed, later */
+	/*
+	 * Now, not when the job is freed: a job refused by a stopped ring has
+	 * its fence in the objects' reservation objects already, and the
+	 * objects would keep the fence, and so the job, alive for ever.
+	 */
+	dim_job_put_refs(job);
 	dma_fence_put(&job->fence);
 	return ret;
 }
@@ -565,7 +585,11 @@ int dim_ioctl_copy(struct drm_device *drm, void *data, struct drm_file *file)
 	ret = dim_submit(drm, file, &args, &fence);
 	if (ret)
 		return ret;
-	/* Interrupted, the copy goes on: restarting would submit it twice. */
+	/*
+	 * Outside the unplug section: unplugging fails the job, which ends
+	 * this wait. Interrupted, the copy goes on: restarting would submit
+	 * it twice.
+	 */
 	ret = dma_fence_wait(fence, true);
 	if (ret == -ERESTARTSYS)
 		ret = -EINTR;

@@ -33,12 +33,15 @@ MODULE_PARM_DESC(engine_timeout_ms,
 
 /**
  * struct dim_cursor - a position in an object's DMA-mapped table
- * @sg: current DMA segment
+ * @sg: current DMA segment, NULL past the last one
  * @skip: bytes of @sg already consumed
+ * @left: DMA segments from @sg to the end of the table (its nents; an
+ *        IOMMU may merge entries, so the table has more than that)
  */
 struct dim_cursor {
 	struct scatterlist *sg;
 	u64 skip;
+	unsigned int left;
 };
 
 static int dim_cursor_init(struct dim_cursor *c, struct sg_table *sgt,
@@ -51,6 +54,7 @@ static int dim_cursor_init(struct dim_cursor *c, struct sg_table *sgt,
 		if (offset < sg_dma_len(sg)) {
 			c->sg = sg;
 			c->skip = offset;
+			c->left = sgt->nents - i;
 			return 0;
 		}
 		offset -= sg_dma_len(sg);
@@ -68,7 +72,7 @@ static void dim_cursor_advance(struct dim_cursor *c, u64 len)
 {
 	c->skip += len;
 	if (c->skip == sg_dma_len(c->sg)) {
-		c->sg = sg_next(c->sg);
+		c->sg = --c->left ? sg_next(c->sg) : NULL;
 		c->skip = 0;
 	}
 }
@@ -82,6 +86,10 @@ static void dim_job_finish(struct dim_job *job, int error)
 	struct dim_stats *stats = &job->dim->stats;
 
 	if (error) {
+		/* The uAPI's list; anything else (EBUSY, DMA mapping) is EIO. */
+		if (error != -ECANCELED && error != -ETIMEDOUT &&
+		    error != -ENODEV)
+			error = -EIO;
 		dma_fence_set_error(&job->fence, error);
 		atomic64_inc(&stats->failed);
 		if (error == -ECANCELED)
@@ -150,12 +158,15 @@ static int dim_ring_transfer(struct dim_device *dim, dma_addr_t dst,
 		return -EIO;
 
 	reinit_completion(&ring->transfer_done);
-	/* An injected hang drops the transfer, as a hung engine would. */
-	if (atomic_dec_if_positive(&ring->inject_hangs) < 0) {
-		ret = engine->ops->submit(engine, dst, src, len);
-		if (ret)
-			return ret;
-	}
+	/*
+	 * An injected hang loses the end of a real transfer, as a hung
+	 * engine (or a lost interrupt) would: the engine does the transfer,
+	 * and the reset must cope with it.
+	 */
+	WRITE_ONCE(ring->lose_done, atomic_dec_if_positive(&ring->inject_hangs) >= 0);
+	ret = engine->ops->submit(engine, dst, src, len);
+	if (ret)
+		return ret;
 	if (wait_for_completion_timeout(&ring->transfer_done,
 					msecs_to_jiffies(engine_timeout_ms)))
 		return ring->transfer_status;
@@ -163,7 +174,11 @@ static int dim_ring_transfer(struct dim_device *dim, dma_addr_t dst,
 	atomic64_inc(&dim->stats.hangs);
 	drm_err(&dim->drm, "engine %s: a %u-byte transfer hung; resetting the engine\n",
 		engine->name, len);
-	if (engine->ops->reset(engine)) {
+	ret = engine->ops->reset(engine);
+	WRITE_ONCE(ring->lose_done, false);
+	if (!ret && atomic_dec_if_positive(&ring->inject_reset_failures) >= 0)
+		ret = -EIO;
+	if (ret) {
 		ring->engine_lost = true;
 		drm_err(&dim->drm, "engine %s: reset failed; every job will fail\n",
 			engine->name);
@@ -314,9 +329,12 @@ void dim_engine_done(struct dim_engine *engine, int status)
 {
 	struct dim_ring *ring = &engine->drm->ring;
 
+	if (READ_ONCE(ring->lose_done))
+		return;
 	ring->transfer_status = status;
 	complete(&ring->transfer_done);
 }
+EXPORT_SYMBOL_GPL(dim_engine_done);
 
 /**
  * dim_ring_push() - queue a job
@@ -358,6 +376,22 @@ void dim_ring_cancel_object(struct dim_ring *ring, struct drm_gem_object *obj,
 {
 	struct dim_job *job, *tmp;
 	LIST_HEAD(canceled);
+	bool used;
+
+	/*
+	 * No job uses the object: nothing to wait for. Jobs are queued under
+	 * the reservation locks of their objects, which the caller of a
+	 * cancellation for one object holds, so none can appear meanwhile.
+	 */
+	if (obj) {
+		spin_lock(&ring->lock);
+		used = ring->running && dim_job_uses(ring->running, obj);
+		list_for_each_entry(job, &ring->queue, link)
+			used = used || dim_job_uses(job, obj);
+		spin_unlock(&ring->lock);
+		if (!used)
+			return;
+	}
 
 	atomic_inc(&ring->cancels);
 	mutex_lock(&ring->hw_lock);

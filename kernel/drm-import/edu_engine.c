@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * drm-import: engine backend for QEMU's edu device (1234:11e8), the rig's
- * stand-in for a GPU copy engine.
+ * drm_import_edu: drm-import's engine backend for QEMU's edu device
+ * (1234:11e8), the rig's stand-in for a GPU copy engine. A module of its
+ * own, as a real GPU's copy engine backend would be: it drives the device
+ * and plugs it into drm-import through drm_import_engine.h.
  *
  * edu's DMA engine moves data between the PCI address space and a 4 KiB
  * buffer inside the device, one transfer at a time, and raises an
@@ -19,7 +21,6 @@
 #include <linux/spinlock.h>
 #include <linux/pci.h>
 
-#include "drm_import_backends.h"
 #include "drm_import_engine.h"
 #include "vramshare_compat.h"
 
@@ -40,6 +41,15 @@
 
 #define EDU_BUF_ADDR		0x40000
 #define EDU_CHUNK		2048
+
+/*
+ * QEMU's edu clamps DMA addresses to 28 bits unless its dma_mask property
+ * says more: use what the device guarantees unless told otherwise.
+ */
+static unsigned int dma_bits = 28;
+module_param(dma_bits, uint, 0444);
+MODULE_PARM_DESC(dma_bits,
+		 "DMA address bits edu decodes, 28..64 (default 28, QEMU's default; set 64 when the device has dma_mask=~0)");
 
 /* edu completes a DMA ~100 ms of virtual time after it starts. */
 #define EDU_QUIESCE_TIMEOUT_MS	10000
@@ -192,7 +202,9 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 	edu->mmio = pcim_iomap_table(pdev)[0];
 
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (dma_bits < 28 || dma_bits > 64)
+		return -EINVAL;
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(dma_bits));
 	if (ret)
 		return ret;
 	pci_set_master(pdev);
@@ -238,13 +250,8 @@ static struct pci_driver edu_driver = {
 	.probe		= edu_probe,
 	.remove		= edu_remove,
 };
+module_pci_driver(edu_driver);
 
-int edu_engine_register(void)
-{
-	return pci_register_driver(&edu_driver);
-}
-
-void edu_engine_unregister(void)
-{
-	pci_unregister_driver(&edu_driver);
-}
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("vramshare developers");
+MODULE_DESCRIPTION("drm-import engine backend for QEMU's edu DMA engine");

@@ -54,6 +54,13 @@ static inline void vrs_eventfd_signal(struct eventfd_ctx *ctx)
 #define PCI_IRQ_INTX	PCI_IRQ_LEGACY
 #endif
 
+/* 6.14 dropped drm_driver.date. */
+#ifdef VRS_HAVE_DRM_DRIVER_DATE
+#define VRS_DRM_DRIVER_DATE(d)	.date = (d),
+#else
+#define VRS_DRM_DRIVER_DATE(d)
+#endif
+
 /*
  * 6.6 dropped drm_driver.gem_prime_mmap: PRIME mmap goes through the
  * object's mmap by itself.

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -240,17 +241,22 @@ static void importer_address(char *address, size_t len)
 	snprintf(address, len, "%s", strrchr(target, '/') + 1);
 }
 
-/* The drm_import.ko the rig loaded (RIG_MODULES lists the modules). */
-static int module_file(void)
+/* Module @name's file as the rig loaded it (RIG_MODULES lists them). */
+static int module_file(const char *name)
 {
 	const char *list = getenv("RIG_MODULES");
-	char path[PATH_MAX];
+	char path[PATH_MAX], want[64];
 	const char *at, *end;
 
 	igt_require_f(list, "RIG_MODULES unset: not in the rig\n");
-	at = strstr(list, "/drm_import.ko");
-	igt_assert(at);
-	end = at + strlen("/drm_import.ko");
+	snprintf(want, sizeof(want), "/%s.ko", name);
+	for (at = strstr(list, want); at; at = strstr(at + 1, want)) {
+		end = at + strlen(want);
+		if (*end == ' ' || !*end)
+			break;
+	}
+	if (!at)
+		return -ENOENT;
 	while (at > list && at[-1] != ' ')
 		at--;
 	snprintf(path, sizeof(path), "%.*s", (int)(end - at), at);
@@ -293,6 +299,123 @@ static void *submit_thread(void *arg)
 	struct blocked_submit *b = arg;
 
 	b->ret = submit(&b->s);
+	return NULL;
+}
+
+static void inject_hangs(int n)
+{
+	char path[PATH_MAX], text[16];
+	int fd;
+
+	vs_importer_debugfs(&gpus, "inject_hang", path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	igt_assert(fd >= 0);
+	snprintf(text, sizeof(text), "%d", n);
+	igt_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* The backend's parameters, kept by unload_importer() for the reload. */
+static char edu_params[64];
+
+static void save_edu_params(void)
+{
+	const char *path = "/sys/module/drm_import_edu/parameters/dma_bits";
+	char text[16];
+
+	edu_params[0] = '\0';
+	if (access(path, F_OK))
+		return;
+	vs_read_text(path, text, sizeof(text));
+	text[strcspn(text, "\n")] = '\0';
+	snprintf(edu_params, sizeof(edu_params), "dma_bits=%s", text);
+}
+
+/* Unloads drm-import (its engine backend first); 0 or -errno after 5 s. */
+static int unload_importer(void)
+{
+	int i, ret = -1;
+
+	save_edu_params();
+	for (i = 0; i < 50 && ret; i++) {
+		ret = syscall(SYS_delete_module, "drm_import_edu", O_NONBLOCK);
+		if (ret && errno == ENOENT)
+			ret = 0;
+		if (!ret)
+			ret = syscall(SYS_delete_module, "drm_import",
+				      O_NONBLOCK);
+		if (ret)
+			usleep(100 * 1000);
+	}
+	return ret ? -errno : 0;
+}
+
+/* Opens GPU B again once its render node is back. */
+static void reload_importer_node(void)
+{
+	int i;
+
+	for (i = 0; i < 50 && vrs_find_importer(gpus.b_node,
+					       sizeof(gpus.b_node)); i++)
+		usleep(100 * 1000);
+	vs_open_importer(&gpus);
+}
+
+/* Loads drm-import again from the files the rig loaded, and opens GPU B. */
+static void reload_importer(void)
+{
+	int ko;
+
+	ko = module_file("drm_import");
+	igt_assert(ko >= 0);
+	igt_assert_eq(syscall(SYS_finit_module, ko, "", 0), 0);
+	close(ko);
+	ko = module_file("drm_import_edu");
+	if (ko >= 0) {
+		igt_assert_eq(syscall(SYS_finit_module, ko, edu_params, 0),
+			      0);
+		close(ko);
+	}
+	reload_importer_node();
+}
+
+struct submitter {
+	volatile bool *stop;
+	uint32_t handle;
+	int submitted, refused;
+};
+
+/* Fills in a loop until told to stop; counts what the driver took. */
+static void *submit_loop(void *arg)
+{
+	struct submitter *t = arg;
+
+	while (!*t->stop) {
+		struct drm_import_submit s = fill_job(t->handle, 0, 16, 7);
+
+		if (submit(&s) == 0)
+			t->submitted++;
+		else
+			t->refused++;
+	}
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+struct resetter {
+	struct vrs_device *dev;
+	int ret;
+};
+
+static void *reset_thread(void *arg)
+{
+	struct resetter *r = arg;
+
+	r->ret = vrs_device_reset(r->dev);
 	return NULL;
 }
 
@@ -640,37 +763,70 @@ igt_main
 		local_free(&b);
 	}
 
-	igt_describe("A transfer the engine never completes: the job fails with -ETIMEDOUT, the engine is reset and works again");
+	igt_describe("A transfer whose end never comes: the job fails with -ETIMEDOUT after at most that transfer, the engine is reset and works again");
 	igt_subtest("engine-hang-recovery") {
-		char path[PATH_MAX];
 		long long hangs = vs_job_counter(&gpus, "hangs");
 		uint64_t mark = vs_kmsg_mark();
 		struct local a, b;
+
+		local_new(&a, 2 * PAGE);
+		local_new(&b, 2 * PAGE);
+		vs_fill(a.map, a.size, 71);
+		vs_set(b.map, 0, b.size);
+		write_param("engine_timeout_ms", "1000");
+		inject_hangs(1);
+
+		igt_assert_eq(run(copy_job(b.handle, 0, a.handle, 0, a.size)),
+			      -ETIMEDOUT);
+		igt_assert_eq(vs_job_counter(&gpus, "hangs"), hangs + 1);
+		igt_assert(vs_kmsg_contains(mark, "transfer hung", "resetting the engine"));
+		/* The hung transfer may have landed; nothing after it did */
+		igt_assert_eq(vs_check_value(b.map + VS_ENGINE_TRANSFER, 0,
+					     b.size - VS_ENGINE_TRANSFER), -1);
+
+		run_ok(copy_job(b.handle, 0, a.handle, 0, a.size));
+		igt_assert_eq(vs_check(b.map, b.size, 71), -1);
+		write_param("engine_timeout_ms", "10000");
+		local_free(&a);
+		local_free(&b);
+	}
+
+	igt_describe("An engine whose reset fails is lost: the job and every later one fail with -EIO; rebinding the engine's driver brings it back");
+	igt_subtest("engine-lost") {
+		char address[32], path[PATH_MAX];
+		struct drm_import_submit s;
+		uint64_t mark = vs_kmsg_mark();
+		struct local a;
 		int fd;
 
 		local_new(&a, PAGE);
-		local_new(&b, PAGE);
-		vs_fill(a.map, PAGE, 71);
-		vs_set(b.map, 0, PAGE);
 		write_param("engine_timeout_ms", "1000");
-		vs_importer_debugfs(&gpus, "inject_hang", path, sizeof(path));
+		vs_importer_debugfs(&gpus, "inject_reset_failure", path,
+				    sizeof(path));
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		igt_assert(fd >= 0);
 		igt_assert_eq(write(fd, "1", 1), 1);
 		close(fd);
-
-		igt_assert_eq(run(copy_job(b.handle, 0, a.handle, 0, PAGE)),
-			      -ETIMEDOUT);
-		igt_assert_eq(vs_job_counter(&gpus, "hangs"), hangs + 1);
-		igt_assert(vs_kmsg_contains(mark, "transfer hung", "resetting the engine"));
-		/* The dropped transfer wrote nothing */
-		igt_assert_eq(vs_check_value(b.map, 0, VS_ENGINE_TRANSFER), -1);
-
-		run_ok(copy_job(b.handle, 0, a.handle, 0, PAGE));
-		igt_assert_eq(vs_check(b.map, PAGE, 71), -1);
+		inject_hangs(1);
+		igt_assert_eq(run(fill_job(a.handle, 0, PAGE, 1)), -ETIMEDOUT);
+		igt_assert(vs_kmsg_contains(mark, "reset failed", "every job will fail"));
+		igt_assert_eq(run(fill_job(a.handle, 0, PAGE, 2)), -EIO);
+		s = fill_job(a.handle, 0, 16, 3);
+		igt_assert_eq(run(s), -EIO);
 		write_param("engine_timeout_ms", "10000");
+
+		munmap(a.map, a.size);
+		vrs_importer_close(gpus.b);
+		gpus.b = NULL;
+		importer_address(address, sizeof(address));
+		vs_write_file("/sys/bus/pci/drivers/drm_import-edu", "unbind",
+			      address);
+		vs_write_file("/sys/bus/pci", "drivers_probe", address);
+		reload_importer_node();
+		local_new(&a, PAGE);
+		run_ok(fill_job(a.handle, 0, PAGE, 0x05050505u));
+		igt_assert_eq(vs_check_value(a.map, 5, PAGE), -1);
 		local_free(&a);
-		local_free(&b);
 	}
 
 	igt_describe("A reset of GPU A cancels the jobs queued on its memory at once; none writes it, and copies work after");
@@ -775,15 +931,33 @@ igt_main
 	igt_describe("No DMA reaches a dma-buf revoked for good: the BAR stays live, and its bytes never change");
 	igt_subtest("revoked-range-untouched") {
 		struct drm_import_submit s;
+		uint8_t before[4 * PAGE];
 		struct window w;
 		struct local l;
+		long first;
+		int fence;
 
 		igt_require(vs_p2p_possible(&gpus));
-		window_open(&w, PAGE);
+		window_open(&w, 4 * PAGE);
 		local_new(&l, PAGE);
 		vs_fill(l.map, PAGE, 95);
-		vs_set(w.cpu, UNTOUCHED, PAGE);
+		vs_set(w.cpu, UNTOUCHED, w.len);
+		/* A fill in flight when the revocation comes */
+		s = fill_job(w.handle, 0, w.len, 0x01010101u);
+		fence = submit_fenced(&s);
+		usleep(500 * 1000);	/* about two transfers in */
 		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, w.dmabuf), 0);
+		igt_assert_eq(vrs_fence_wait(fence, 60000), -ECANCELED);
+		close(fence);
+		/* Whole transfers from the start, then nothing */
+		first = vs_check_value(w.cpu, 1, w.len);
+		igt_assert_f(first > 0 && first % VS_ENGINE_TRANSFER == 0,
+			     "the fill stopped at byte %ld\n", first);
+		igt_assert_eq(vs_check_value(w.cpu + first, UNTOUCHED,
+					     w.len - first), -1);
+		memcpy(before, (const void *)w.cpu, w.len);
+		usleep(500 * 1000);
+		igt_assert(!memcmp(before, (const void *)w.cpu, w.len));
 
 		s = copy_job(w.handle, 0, l.handle, 0, PAGE);
 		s.flags = DRM_IMPORT_SUBMIT_NO_WAIT;
@@ -791,7 +965,7 @@ igt_main
 		s = fill_job(w.handle, 0, PAGE, 1);
 		s.timeout_ms = 200;
 		igt_assert_eq(submit(&s), -ETIMEDOUT);
-		igt_assert_eq(vs_check_value(w.cpu, UNTOUCHED, PAGE), -1);
+		igt_assert(!memcmp(before, (const void *)w.cpu, w.len));
 		igt_assert_eq(bo_state(w.handle), DRM_IMPORT_BO_STATE_REVOKED);
 		local_free(&l);
 		window_close(&w);
@@ -954,31 +1128,49 @@ igt_main
 		struct drm_import_submit s;
 		struct foreign f;
 		struct local a, b;
-		int in, out[2];
+		struct window w;
+		uint64_t mark;
+		int in, out[3];
 
+		igt_require(vs_p2p_possible(&gpus));
 		local_new(&a, PAGE);
 		local_new(&b, PAGE);
+		window_open(&w, PAGE);
+		vs_set(w.cpu, UNTOUCHED, w.len);
 		foreign_new(&f, PAGE);
 		in = foreign_sync_file(&f);
 		s = copy_job(b.handle, 0, a.handle, 0, PAGE);
 		out[0] = submit_after(&s, in);
 		s = copy_job(a.handle, 0, b.handle, 0, PAGE);
 		out[1] = submit_fenced(&s);
+		/* An import of GPU A's VRAM, queued and mapped for the engine */
+		s = fill_job(w.handle, 0, PAGE, 0x07070707u);
+		out[2] = submit_fenced(&s);
 
 		importer_address(address, sizeof(address));
 		vs_write_file("/sys/bus/pci/drivers/drm_import-edu", "unbind",
 			      address);
 		igt_assert_eq(vrs_fence_wait(out[0], 0), -ENODEV);
 		igt_assert_eq(vrs_fence_wait(out[1], 0), -ENODEV);
+		igt_assert_eq(vrs_fence_wait(out[2], 0), -ENODEV);
 		s = copy_job(a.handle, 0, b.handle, 0, PAGE);
 		igt_assert_eq(submit(&s), -ENODEV);
+		igt_assert_eq(vs_check_value(w.cpu, UNTOUCHED, w.len), -1);
+		/* No mapping of the unbound engine lingers: GPU A resets at once */
+		mark = vs_kmsg_mark();
+		igt_assert_eq(vrs_device_reset(gpus.a), 0);
+		igt_assert(!vs_kmsg_contains(mark, "did not unmap", ""));
 
 		munmap(a.map, a.size);
 		munmap(b.map, b.size);
 		vrs_importer_close(gpus.b);
 		gpus.b = NULL;
+		igt_assert_eq(vs_check_value(w.cpu - PAGE, CANARY, PAGE), -1);
+		igt_assert_eq(vs_check_value(w.cpu + w.len, CANARY, PAGE), -1);
+		close(w.dmabuf);
 		close(out[0]);
 		close(out[1]);
+		close(out[2]);
 		close(in);
 		foreign_signal(&f);
 		foreign_free(&f);
@@ -995,15 +1187,258 @@ igt_main
 		local_free(&a);
 	}
 
+	igt_describe("A job with both a sync_file in-fence and an in-syncobj waits for both");
+	igt_subtest("in-fence-and-syncobj") {
+		struct foreign f1, f2;
+		struct drm_import_submit s;
+		struct local a, b;
+		uint32_t syncobj;
+		int in1, in2, out;
+
+		local_new(&a, PAGE);
+		local_new(&b, PAGE);
+		vs_fill(a.map, PAGE, 33);
+		vs_set(b.map, 0, PAGE);
+		foreign_new(&f1, PAGE);
+		foreign_new(&f2, PAGE);
+		in1 = foreign_sync_file(&f1);
+		in2 = foreign_sync_file(&f2);
+		igt_assert_eq(drmSyncobjCreate(b_fd(), 0, &syncobj), 0);
+		igt_assert_eq(drmSyncobjImportSyncFile(b_fd(), syncobj, in2), 0);
+
+		s = copy_job(b.handle, 0, a.handle, 0, PAGE);
+		s.in_syncobj = syncobj;
+		out = submit_after(&s, in1);
+		foreign_signal(&f1);
+		usleep(500 * 1000);
+		igt_assert_eq(vrs_fence_wait(out, 0), -ETIME);
+		igt_assert_eq(vs_check_value(b.map, 0, PAGE), -1);
+		foreign_signal(&f2);
+		igt_assert_eq(vrs_fence_wait(out, 60000), 0);
+		igt_assert_eq(vs_check(b.map, PAGE, 33), -1);
+
+		close(out);
+		close(in1);
+		close(in2);
+		drmSyncobjDestroy(b_fd(), syncobj);
+		foreign_free(&f1);
+		foreign_free(&f2);
+		local_free(&a);
+		local_free(&b);
+	}
+
+	igt_describe("A signal interrupts COPY's wait with EINTR; the copy goes on and completes once");
+	igt_subtest("copy-interrupted") {
+		struct sigaction sa = { .sa_handler = on_alarm };
+		struct itimerval it = { .it_value = { 0, 300 * 1000 } };
+		struct drm_import_copy c = { 0 };
+		struct local a, b;
+		int ret;
+
+		local_new(&a, 4 * PAGE);
+		local_new(&b, 4 * PAGE);
+		vs_fill(a.map, a.size, 35);
+		vs_set(b.map, 0, b.size);
+		igt_assert_eq(sigaction(SIGALRM, &sa, NULL), 0);
+		c.src_handle = a.handle;
+		c.dst_handle = b.handle;
+		c.size = a.size;
+		igt_assert_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+		/* Not drmIoctl(): it restarts on EINTR */
+		ret = ioctl(b_fd(), DRM_IOCTL_IMPORT_COPY, &c);
+		igt_assert_eq(ret, -1);
+		igt_assert_eq(errno, EINTR);
+		igt_assert_eq(bo_wait(b.handle, 60ll * 1000000000), 0);
+		igt_assert_eq(vs_check(b.map, b.size, 35), -1);
+		signal(SIGALRM, SIG_DFL);
+		local_free(&a);
+		local_free(&b);
+	}
+
+	igt_describe("Another driver sees a running job's write fence through the dma-bufs: DMA_BUF_IOCTL_EXPORT_SYNC_FILE of a PRIME-exported local object and of the imported VRAM");
+	igt_subtest("write-fence-exported") {
+		struct dma_buf_export_sync_file e = { .flags = DMA_BUF_SYNC_READ };
+		struct drm_import_submit s;
+		struct local a, b;
+		struct window w;
+		int prime, fence;
+
+		local_new(&a, 4 * PAGE);
+		local_new(&b, 4 * PAGE);
+		vs_fill(a.map, a.size, 37);
+		igt_assert_eq(drmPrimeHandleToFD(b_fd(), b.handle, O_CLOEXEC,
+						 &prime), 0);
+		s = copy_job(b.handle, 0, a.handle, 0, a.size);
+		fence = submit_fenced(&s);
+		igt_assert_eq(ioctl(prime, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &e), 0);
+		igt_assert_eq(vrs_fence_wait(e.fd, 0), -ETIME);
+		igt_assert_eq(vrs_fence_wait(e.fd, 60000), 0);
+		igt_assert_eq(vrs_fence_wait(fence, 0), 0);
+		igt_assert_eq(vs_check(b.map, b.size, 37), -1);
+		close(e.fd);
+		close(fence);
+		close(prime);
+
+		if (vs_p2p_possible(&gpus)) {
+			window_open(&w, 2 * PAGE);
+			s = fill_job(w.handle, 0, w.len, 0x06060606u);
+			fence = submit_fenced(&s);
+			e.fd = -1;
+			igt_assert_eq(ioctl(w.dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
+					    &e), 0);
+			igt_assert_eq(vrs_fence_wait(e.fd, 0), -ETIME);
+			igt_assert_eq(vrs_fence_wait(e.fd, 60000), 0);
+			igt_assert_eq(vs_check_value(w.cpu, 6, w.len), -1);
+			close(e.fd);
+			close(fence);
+			window_close(&w);
+		}
+		local_free(&a);
+		local_free(&b);
+	}
+
+	igt_describe("A copy between overlapping ranges of one object is refused; disjoint ranges of one object copy exactly");
+	igt_subtest("copy-overlap-refused") {
+		struct drm_import_submit s;
+		struct local a;
+
+		local_new(&a, 2 * PAGE);
+		vs_fill(a.map, a.size, 81);
+		s = copy_job(a.handle, 1, a.handle, 0, PAGE);
+		igt_assert_eq(submit(&s), -EINVAL);
+		s = copy_job(a.handle, PAGE, a.handle, PAGE - 1, 2);
+		igt_assert_eq(submit(&s), -EINVAL);
+		s = copy_job(a.handle, 5, a.handle, 5, 1);
+		igt_assert_eq(submit(&s), -EINVAL);
+		igt_assert_eq(vs_check(a.map, a.size, 81), -1);
+
+		run_ok(copy_job(a.handle, PAGE, a.handle, 0, PAGE));
+		igt_assert(!memcmp(a.map, a.map + PAGE, PAGE));
+		igt_assert_eq(vs_check(a.map, PAGE, 81), -1);
+		local_free(&a);
+	}
+
+	igt_describe("Closing an import while GPU A's reset is inside its move_notify: no use after free, no reference on a freed object");
+	igt_subtest("gem-close-racing-reset") {
+		struct local busy_src, busy_dst, l;
+		int round;
+
+		igt_require(vs_p2p_possible(&gpus));
+		local_new(&busy_src, 4 * PAGE);
+		local_new(&busy_dst, 4 * PAGE);
+		local_new(&l, PAGE);
+		for (round = 0; round < 12; round++) {
+			struct resetter r = { gpus.a, -1 };
+			struct drm_import_submit s;
+			uint32_t x;
+			int dmabuf, busy;
+			pthread_t t;
+
+			x = vs_export_import(&gpus, VRAM_OFFSET, PAGE, &dmabuf);
+			close(dmabuf);
+			/* In use: the exporter's restore maps it again */
+			run_ok(copy_job(l.handle, 0, x, 0, PAGE));
+			/* The engine busy: move_notify waits for a transfer */
+			s = copy_job(busy_dst.handle, 0, busy_src.handle, 0,
+				     busy_src.size);
+			busy = submit_fenced(&s);
+			igt_assert_eq(pthread_create(&t, NULL, reset_thread, &r),
+				      0);
+			usleep(10000 * (round % 6));
+			igt_assert_eq(vrs_bo_close(gpus.b, x), 0);
+			igt_assert_eq(pthread_join(t, NULL), 0);
+			igt_assert_eq(r.ret, 0);
+			igt_assert_eq(vrs_fence_wait(busy, 60000), 0);
+			close(busy);
+		}
+		local_free(&busy_src);
+		local_free(&busy_dst);
+		local_free(&l);
+	}
+
+	igt_describe("A reset of GPU A does not wait for the engine when no job uses its memory (an idle import, the engine hung elsewhere)");
+	igt_subtest("revoke-idle-import-skips-engine") {
+		struct drm_import_submit s;
+		struct window w;
+		struct local a;
+		uint64_t t0, took;
+		int hung;
+
+		igt_require(vs_p2p_possible(&gpus));
+		window_open(&w, PAGE);
+		local_new(&a, PAGE);
+		run_ok(fill_job(w.handle, 0, PAGE, 0x0a0a0a0au));
+		write_param("engine_timeout_ms", "8000");
+		inject_hangs(1);
+		s = fill_job(a.handle, 0, PAGE, 3);
+		hung = submit_fenced(&s);
+		usleep(300 * 1000);	/* the transfer is on the engine */
+		t0 = vs_now_ns();
+		igt_assert_eq(vrs_device_reset(gpus.a), 0);
+		took = vs_now_ns() - t0;
+		igt_info("reset with an idle import during a hang: %.2f s\n",
+			 took / 1e9);
+		igt_assert_eq(vrs_fence_wait(hung, 60000), -ETIMEDOUT);
+		write_param("engine_timeout_ms", "10000");
+		igt_assert_lt(took, 3000000000ull);
+		close(hung);
+		local_free(&a);
+		window_close(&w);
+	}
+
+	igt_describe("Submissions racing the engine's unbind: each is refused or ends; once every file is closed the module unloads");
+	igt_subtest("submit-racing-engine-unbind") {
+		volatile bool stop = false;
+		struct submitter t[2];
+		char address[32], path[PATH_MAX], text[32];
+		struct local a;
+		pthread_t th[2];
+		int i, ret;
+
+		local_new(&a, PAGE);
+		for (i = 0; i < 2; i++) {
+			t[i] = (struct submitter){ &stop, a.handle, 0, 0 };
+			igt_assert_eq(pthread_create(&th[i], NULL, submit_loop,
+						     &t[i]), 0);
+		}
+		usleep(300 * 1000);
+		importer_address(address, sizeof(address));
+		vs_write_file("/sys/bus/pci/drivers/drm_import-edu", "unbind",
+			      address);
+		usleep(300 * 1000);
+		stop = true;
+		for (i = 0; i < 2; i++) {
+			igt_assert_eq(pthread_join(th[i], NULL), 0);
+			igt_info("submitter %d: %d taken, %d refused\n", i,
+				 t[i].submitted, t[i].refused);
+			igt_assert_lt(0, t[i].refused);
+		}
+		munmap(a.map, a.size);
+		vrs_importer_close(gpus.b);
+		gpus.b = NULL;
+
+		ret = unload_importer();
+		igt_assert_f(ret == 0, "unload: %s (refcnt %s)\n",
+			     strerror(-ret),
+			     vs_read_text("/sys/module/drm_import/refcnt", text,
+					  sizeof(text)));
+		reload_importer();
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/drm_import-edu/%s",
+			 address);
+		igt_assert(access(path, F_OK) == 0);
+		local_new(&a, PAGE);
+		run_ok(fill_job(a.handle, 0, PAGE, 0x03030303u));
+		igt_assert_eq(vs_check_value(a.map, 3, PAGE), -1);
+		local_free(&a);
+	}
+
 	igt_describe("The module stays while a job's fence exists, even with every file closed; it unloads and loads again after");
 	igt_subtest("module-unload-with-fence") {
 		struct drm_import_submit s;
 		struct local a;
-		int fence, ko, i, ret = -1;
+		int fence, ret;
 		char text[32];
 
-		ko = module_file();
-		igt_assert(ko >= 0);
 		local_new(&a, PAGE);
 		s = fill_job(a.handle, 0, 16, 5);
 		fence = submit_fenced(&s);
@@ -1012,24 +1447,16 @@ igt_main
 		vrs_importer_close(gpus.b);
 		gpus.b = NULL;
 
+		syscall(SYS_delete_module, "drm_import_edu", O_NONBLOCK);
 		igt_assert_eq(syscall(SYS_delete_module, "drm_import", O_NONBLOCK), -1);
 		igt_assert_eq(errno, EWOULDBLOCK);
 		close(fence);
-		/* The job is freed by a worker: give it a moment */
-		for (i = 0; i < 50 && ret; i++) {
-			ret = syscall(SYS_delete_module, "drm_import", O_NONBLOCK);
-			if (ret)
-				usleep(100 * 1000);
-		}
-		igt_assert_f(ret == 0, "unload: %s (refcnt %s)\n", strerror(errno),
+		/* The job is freed by a worker: unload_importer() retries */
+		ret = unload_importer();
+		igt_assert_f(ret == 0, "unload: %s (refcnt %s)\n", strerror(-ret),
 			     vs_read_text("/sys/module/drm_import/refcnt", text,
 					  sizeof(text)));
-		igt_assert_eq(syscall(SYS_finit_module, ko, "", 0), 0);
-		close(ko);
-		for (i = 0; i < 50 && vrs_find_importer(gpus.b_node,
-						       sizeof(gpus.b_node)); i++)
-			usleep(100 * 1000);
-		vs_open_importer(&gpus);
+		reload_importer();
 		local_new(&a, PAGE);
 		run_ok(fill_job(a.handle, 0, PAGE, 0x02020202u));
 		igt_assert_eq(vs_check_value(a.map, 2, PAGE), -1);
