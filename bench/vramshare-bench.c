@@ -40,6 +40,7 @@ struct bench {
 	int dmabuf;
 	uint64_t size;
 	unsigned int jobs;
+	unsigned int bar;
 };
 
 static double now(void)
@@ -190,7 +191,7 @@ static void open_devices(struct bench *b, int argc, char **argv)
 		die(node, ret);
 
 	range.length = (b->size + 4095) & ~4095ull;
-	if ((ret = vrs_export(b->a, 0, &range, 1, 0, &b->dmabuf)))
+	if ((ret = vrs_export(b->a, b->bar, &range, 1, 0, &b->dmabuf)))
 		die("export", ret);
 	if ((ret = vrs_import(b->b, b->dmabuf, &b->vram)))
 		die("import", ret);
@@ -211,7 +212,7 @@ static double first_use(struct bench *b)
 	int fd, ret;
 
 	for (i = 0; i < b->jobs; i++) {
-		if ((ret = vrs_export(b->a, 0, &range, 1, 0, &fd)) ||
+		if ((ret = vrs_export(b->a, b->bar, &range, 1, 0, &fd)) ||
 		    (ret = vrs_import(b->b, fd, &fresh)))
 			die("export", ret);
 		t = now();
@@ -249,18 +250,22 @@ int main(int argc, char **argv)
 	struct vrs_job fill = { .op = VRS_JOB_FILL, .fill_value = 0x5a5a5a5a };
 	double base, submit, reset_idle, secs;
 	unsigned int canceled;
+	const char *bar = getenv("VRAMSHARE_VRAM_BAR");
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
-		if (opt == 'n')
+	while ((opt = getopt(argc, argv, "b:n:s:")) != -1) {
+		if (opt == 'b')
+			bar = optarg;
+		else if (opt == 'n')
 			b.jobs = strtoul(optarg, NULL, 0);
 		else if (opt == 's')
 			b.size = strtoull(optarg, NULL, 0);
 		else
 			return 2;
 	}
-	if (!b.jobs || !b.size) {
-		fprintf(stderr, "usage: vramshare-bench [-n JOBS] [-s BYTES] [EXPORTER [IMPORTER]]\n");
+	b.bar = bar ? strtoul(bar, NULL, 10) : 0;
+	if (!b.jobs || !b.size || b.bar > 5) {
+		fprintf(stderr, "usage: vramshare-bench [-b BAR] [-n JOBS] [-s BYTES] [EXPORTER [IMPORTER]]\n");
 		return 2;
 	}
 	open_devices(&b, argc - optind, argv + optind);

@@ -8,7 +8,9 @@
  * reset, GPU B's mapping is revoked and restored, the copy is repeated,
  * and every byte is verified.
  *
- * Usage: vramshare-demo [EXPORTER-PCI-ADDRESS [IMPORTER-NODE]]
+ * Usage: vramshare-demo [-b BAR] [EXPORTER-PCI-ADDRESS [IMPORTER-NODE]]
+ *
+ * BAR is GPU A's VRAM BAR: -b, else $VRAMSHARE_VRAM_BAR, else 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +34,7 @@ struct demo {
 	struct vrs_importer *b;
 	char a_address[32];
 	char b_node[64];
+	unsigned int bar;
 	volatile uint8_t *vram;
 	uint64_t vram_size;
 	uint32_t src, dst, local;
@@ -97,7 +100,7 @@ static uint32_t export_import(struct demo *d, uint64_t offset)
 	uint32_t handle;
 	int fd;
 
-	check(vrs_export(d->a, 0, &range, 1, O_CLOEXEC | O_RDWR, &fd),
+	check(vrs_export(d->a, d->bar, &range, 1, O_CLOEXEC | O_RDWR, &fd),
 	      "export");
 	check(vrs_import(d->b, fd, &handle), "import on GPU B");
 	close(fd);
@@ -135,22 +138,22 @@ static void round_trip(struct demo *d, uint32_t seed, const char *label)
 
 static void open_devices(struct demo *d, int argc, char **argv)
 {
-	if (argc > 1)
-		snprintf(d->a_address, sizeof(d->a_address), "%s", argv[1]);
+	if (argc > 0)
+		snprintf(d->a_address, sizeof(d->a_address), "%s", argv[0]);
 	else
 		check(vrs_find_exporter(d->a_address, sizeof(d->a_address)),
 		      "find a device bound to vfio-pci-dmabuf");
-	if (argc > 2)
-		snprintf(d->b_node, sizeof(d->b_node), "%s", argv[2]);
+	if (argc > 1)
+		snprintf(d->b_node, sizeof(d->b_node), "%s", argv[1]);
 	else
 		check(vrs_find_importer(d->b_node, sizeof(d->b_node)),
 		      "find a drm-import render node");
 
 	check(vrs_device_open(d->a_address, &d->a), "open GPU A through vfio");
-	check(vrs_device_map_bar(d->a, 0, (void **)&d->vram, &d->vram_size),
-	      "map GPU A's BAR0");
-	stage(d, "GPU A %s: VRAM BAR0 %llu MiB, opened through vfio-pci-dmabuf",
-	      d->a_address, (unsigned long long)(d->vram_size >> 20));
+	check(vrs_device_map_bar(d->a, d->bar, (void **)&d->vram,
+				 &d->vram_size), "map GPU A's VRAM BAR");
+	stage(d, "GPU A %s: VRAM BAR%u %llu MiB, opened through vfio-pci-dmabuf",
+	      d->a_address, d->bar, (unsigned long long)(d->vram_size >> 20));
 	if (vrs_export_supported(d->a) != 1)
 		fail("GPU A's driver has no VFIO_DEVICE_FEATURE_DMA_BUF", -ENOTSUP);
 
@@ -162,8 +165,20 @@ int main(int argc, char **argv)
 {
 	struct vrs_bo_info before, after;
 	struct demo d = { .t0 = now() };
+	const char *bar = getenv("VRAMSHARE_VRAM_BAR");
+	int opt;
 
-	open_devices(&d, argc, argv);
+	while ((opt = getopt(argc, argv, "b:")) != -1) {
+		if (opt != 'b') {
+			fprintf(stderr, "usage: vramshare-demo [-b BAR] [EXPORTER [IMPORTER-NODE]]\n");
+			return 2;
+		}
+		bar = optarg;
+	}
+	d.bar = bar ? strtoul(bar, NULL, 10) : 0;
+	if (d.bar > 5)
+		fail("the VRAM BAR is 0 to 5", -EINVAL);
+	open_devices(&d, argc - optind, argv + optind);
 
 	d.src = export_import(&d, SRC_OFFSET);
 	d.dst = export_import(&d, DST_OFFSET);

@@ -64,14 +64,14 @@ igt_main
 		igt_assert_eq(vrs_export_supported(gpus.a), 1);
 		igt_assert_eq(vs_export_raw(vrs_device_fd(gpus.a),
 					    VFIO_DEVICE_FEATURE_PROBE |
-					    GET_DMA_BUF, 0, 0, 0, 0, NULL,
+					    GET_DMA_BUF, gpus.vram_bar, 0, 0, 0, NULL,
 					    sizeof(struct vfio_device_feature_dma_buf)),
 			      0);
 	}
 
-	igt_describe("One page-aligned range of BAR0 becomes a dma-buf of that size");
+	igt_describe("One page-aligned range of the VRAM BAR becomes a dma-buf of that size");
 	igt_subtest("export-basic") {
-		int fd = export_one(0, PAGE, 2 * PAGE);
+		int fd = export_one(gpus.vram_bar, PAGE, 2 * PAGE);
 
 		igt_assert_f(fd >= 0, "export: %s\n", strerror(-fd));
 		igt_assert_eq(dmabuf_size(fd), 2 * PAGE);
@@ -87,13 +87,13 @@ igt_main
 		};
 		int fd;
 
-		fd = vs_export_raw(vrs_device_fd(gpus.a), GET_DMA_BUF, 0,
+		fd = vs_export_raw(vrs_device_fd(gpus.a), GET_DMA_BUF, gpus.vram_bar,
 				   O_CLOEXEC, 0, 3, r, 0);
 		igt_assert_f(fd >= 0, "export: %s\n", strerror(-fd));
 		igt_assert_eq(dmabuf_size(fd), 6 * PAGE);
 		close(fd);
 
-		fd = export_one(0, 0, gpus.vram_size);
+		fd = export_one(gpus.vram_bar, 0, gpus.vram_size);
 		igt_assert_f(fd >= 0, "whole BAR: %s\n", strerror(-fd));
 		igt_assert_eq(dmabuf_size(fd), gpus.vram_size);
 		close(fd);
@@ -103,12 +103,12 @@ igt_main
 	igt_subtest("export-invalid-ranges") {
 		int devfd = vrs_device_fd(gpus.a);
 
-		igt_assert_eq(vs_export_raw(devfd, GET_DMA_BUF, 0, 0, 0, 0,
+		igt_assert_eq(vs_export_raw(devfd, GET_DMA_BUF, gpus.vram_bar, 0, 0, 0,
 					    NULL, 0), -EINVAL);
-		igt_assert_eq(export_one(0, 0, 0), -EINVAL);
-		igt_assert_eq(export_one(0, 1, PAGE), -EINVAL);
-		igt_assert_eq(export_one(0, 0, PAGE + 1), -EINVAL);
-		igt_assert_eq(export_one(0, PAGE / 2, PAGE / 2), -EINVAL);
+		igt_assert_eq(export_one(gpus.vram_bar, 0, 0), -EINVAL);
+		igt_assert_eq(export_one(gpus.vram_bar, 1, PAGE), -EINVAL);
+		igt_assert_eq(export_one(gpus.vram_bar, 0, PAGE + 1), -EINVAL);
+		igt_assert_eq(export_one(gpus.vram_bar, PAGE / 2, PAGE / 2), -EINVAL);
 	}
 
 	igt_describe("Ranges past the BAR's end are refused; offset overflow gives EOVERFLOW");
@@ -117,15 +117,16 @@ igt_main
 			{ 0, PAGE }, { 0, (uint64_t)-PAGE },
 		};
 
-		igt_assert_eq(export_one(0, gpus.vram_size, PAGE), -EINVAL);
-		igt_assert_eq(export_one(0, gpus.vram_size - PAGE, 2 * PAGE),
+		igt_assert_eq(export_one(gpus.vram_bar, gpus.vram_size, PAGE), -EINVAL);
+		igt_assert_eq(export_one(gpus.vram_bar, gpus.vram_size - PAGE, 2 * PAGE),
 			      -EINVAL);
-		igt_assert_eq(export_one(0, 0, gpus.vram_size + PAGE), -EINVAL);
-		igt_assert_eq(export_one(0, (uint64_t)-PAGE, PAGE), -EOVERFLOW);
+		igt_assert_eq(export_one(gpus.vram_bar, 0, gpus.vram_size + PAGE), -EINVAL);
+		igt_assert_eq(export_one(gpus.vram_bar, (uint64_t)-PAGE, PAGE), -EOVERFLOW);
 		/* The sum of two lengths wraps around */
 		r[1].offset = PAGE;
 		igt_assert_eq(vs_export_raw(vrs_device_fd(gpus.a), GET_DMA_BUF,
-					    0, 0, 0, 2, r, 0), -EINVAL);
+					    gpus.vram_bar, 0, 0, 2, r, 0),
+			      -EINVAL);
 		/*
 		 * Upstream's order: every range's own checks and the sum come
 		 * before any check against the BAR, so a later zero-length
@@ -134,7 +135,8 @@ igt_main
 		r[0] = (struct vrs_range){ (uint64_t)-PAGE, PAGE };
 		r[1] = (struct vrs_range){ 0, 0 };
 		igt_assert_eq(vs_export_raw(vrs_device_fd(gpus.a), GET_DMA_BUF,
-					    0, 0, 0, 2, r, 0), -EINVAL);
+					    gpus.vram_bar, 0, 0, 2, r, 0),
+			      -EINVAL);
 	}
 
 	igt_describe("Only BARs can be exported: ROM and config give ENODEV, an absent BAR EINVAL");
@@ -158,15 +160,15 @@ igt_main
 		struct vrs_range r = { 0, PAGE }, *many;
 		unsigned int i;
 
-		igt_assert_eq(vs_export_raw(devfd, GET_DMA_BUF, 0, 0, 1, 1, &r,
+		igt_assert_eq(vs_export_raw(devfd, GET_DMA_BUF, gpus.vram_bar, 0, 1, 1, &r,
 					    0), -EINVAL);
-		igt_assert_eq(vs_export_raw(devfd, GET_DMA_BUF, 0, 0, 1u << 31,
+		igt_assert_eq(vs_export_raw(devfd, GET_DMA_BUF, gpus.vram_bar, 0, 1u << 31,
 					    1, &r, 0), -EINVAL);
 		igt_assert_eq(vs_export_raw(devfd, VFIO_DEVICE_FEATURE_SET |
 					    VFIO_DEVICE_FEATURE_DMA_BUF, 0, 0,
 					    0, 1, &r, 0), -EINVAL);
 		/* argsz does not even cover the fixed part */
-		igt_assert_eq(vs_export_raw(devfd, GET_DMA_BUF, 0, 0, 0, 1, &r,
+		igt_assert_eq(vs_export_raw(devfd, GET_DMA_BUF, gpus.vram_bar, 0, 0, 1, &r,
 					    sizeof(r) + 4), -EINVAL);
 
 		/*
@@ -178,7 +180,7 @@ igt_main
 		igt_assert(many);
 		for (i = 0; i < 4097; i++)
 			many[i] = r;
-		i = vs_export_raw(devfd, GET_DMA_BUF, 0, O_CLOEXEC, 0, 4097,
+		i = vs_export_raw(devfd, GET_DMA_BUF, gpus.vram_bar, O_CLOEXEC, 0, 4097,
 				  many, 0);
 		igt_assert_f((int)i >= 0, "4097 ranges: %s\n", strerror(-(int)i));
 		igt_assert_eq(dmabuf_size(i), 4097 * PAGE);

@@ -22,6 +22,20 @@
 #include "igt.h"
 #include "vramshare_igt.h"
 
+unsigned int vs_vram_bar(void)
+{
+	const char *text = getenv("VRAMSHARE_VRAM_BAR");
+	char *end;
+	unsigned long bar;
+
+	if (!text)
+		return 0;
+	bar = strtoul(text, &end, 10);
+	igt_assert_f(*text && !*end && bar <= 5,
+		     "VRAMSHARE_VRAM_BAR=%s: not a BAR index (0-5)\n", text);
+	return bar;
+}
+
 void vs_open_exporter(struct vs_gpus *g)
 {
 	const char *forced = getenv("VRAMSHARE_EXPORTER");
@@ -36,9 +50,11 @@ void vs_open_exporter(struct vs_gpus *g)
 	ret = vrs_device_open(g->a_address, &g->a);
 	igt_assert_f(ret == 0, "opening %s through vfio: %s\n", g->a_address,
 		     strerror(-ret));
-	ret = vrs_device_map_bar(g->a, 0, (void **)&g->vram, &g->vram_size);
-	igt_assert_f(ret == 0, "mapping BAR0 of %s: %s\n", g->a_address,
-		     strerror(-ret));
+	g->vram_bar = vs_vram_bar();
+	ret = vrs_device_map_bar(g->a, g->vram_bar, (void **)&g->vram,
+				 &g->vram_size);
+	igt_assert_f(ret == 0, "mapping BAR%u of %s: %s\n", g->vram_bar,
+		     g->a_address, strerror(-ret));
 }
 
 void vs_open_importer(struct vs_gpus *g)
@@ -126,7 +142,7 @@ static uint32_t vs_export_import_fd(struct vs_gpus *g, unsigned int bar,
 uint32_t vs_export_import(struct vs_gpus *g, uint64_t offset, uint64_t len,
 			  int *dmabuf_fd)
 {
-	return vs_export_import_fd(g, 0, offset, len, dmabuf_fd);
+	return vs_export_import_fd(g, g->vram_bar, offset, len, dmabuf_fd);
 }
 
 uint32_t vs_export_import_bar(struct vs_gpus *g, unsigned int bar,

@@ -19,9 +19,13 @@ struct vs_gpus {
 	struct vrs_importer *b;		/* importer */
 	char a_address[16];
 	char b_node[64];
-	uint8_t *vram;			/* GPU A's BAR0, mapped */
+	unsigned int vram_bar;		/* GPU A's VRAM BAR */
+	uint8_t *vram;			/* that BAR, mapped */
 	uint64_t vram_size;
 };
+
+/* GPU A's VRAM BAR: VRAMSHARE_VRAM_BAR (the topology sets it), else 0. */
+unsigned int vs_vram_bar(void);
 
 /* Opens GPU A (skips when absent); VRAMSHARE_EXPORTER overrides the search. */
 void vs_open_exporter(struct vs_gpus *g);
@@ -35,7 +39,7 @@ void vs_close_exporter(struct vs_gpus *g);
 int vs_export_raw(int device_fd, uint32_t feature_flags, uint32_t region,
 		  uint32_t open_flags, uint32_t flags, uint32_t nr_ranges,
 		  const struct vrs_range *ranges, uint32_t argsz_cut);
-/* Exports one range of BAR0 and imports it on GPU B; returns the handle. */
+/* Exports one range of the VRAM BAR and imports it on GPU B; returns the handle. */
 uint32_t vs_export_import(struct vs_gpus *g, uint64_t offset, uint64_t len,
 			  int *dmabuf_fd);
 /* The same for any BAR; the dma-buf fd is closed (the import keeps it). */
@@ -45,7 +49,7 @@ uint32_t vs_export_import_bar(struct vs_gpus *g, unsigned int bar,
 int vs_find_by_class(unsigned int class, char *address, size_t len);
 
 /*
- * One dma-buf of @len bytes at @offset in GPU A's BAR0, imported on GPU B,
+ * One dma-buf of @len bytes at @offset in GPU A's VRAM BAR, imported on GPU B,
  * and a local buffer of GPU B of the same size, mapped.
  */
 struct vs_shared {

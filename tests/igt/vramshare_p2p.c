@@ -269,7 +269,7 @@ igt_main
 		int vgem, fd;
 
 		vgem = vs_open_vgem(false);
-		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+		igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, &r, 1, O_CLOEXEC, &fd), 0);
 		igt_assert_eq(drmPrimeFDToHandle(vgem, fd, &handle), -1);
 		igt_assert_eq(errno, EOPNOTSUPP);
 		close(fd);
@@ -287,7 +287,7 @@ igt_main
 		ti = open("/dev/vrs_test_importer", O_RDWR | O_CLOEXEC);
 		igt_require_f(ti >= 0, "no test importer module: %s\n",
 			      strerror(errno));
-		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+		igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, &r, 1, O_CLOEXEC, &fd), 0);
 		attach.fd = fd;
 		igt_assert_eq(ioctl(ti, _IOW('V', 0x40, typeof(attach)), &attach), 0);
 		ret = ioctl(ti, _IO('V', 0x42)) ? -errno : 0;
@@ -478,7 +478,7 @@ igt_main
 		int fd;
 
 		igt_require(!vs_p2p_possible(&gpus));
-		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+		igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, &r, 1, O_CLOEXEC, &fd), 0);
 		igt_assert_eq(vrs_import(gpus.b, fd, &handle), -EOPNOTSUPP);
 		close(fd);
 		/* One log line says why and what to change */
@@ -498,7 +498,7 @@ igt_main
 		/* A fresh rate-limit window: earlier subtests refused too */
 		usleep(5100 * 1000);
 		mark = vs_kmsg_mark();
-		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+		igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, &r, 1, O_CLOEXEC, &fd), 0);
 		for (i = 0; i < 100; i++)
 			igt_assert_eq(vrs_import(gpus.b, fd, &handle),
 				      -EOPNOTSUPP);

@@ -484,7 +484,7 @@ igt_main
 		uint8_t *cpu;
 		int fd;
 
-		igt_assert_eq(vrs_export(gpus.a, 0, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
+		igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
 		cpu = vs_mmap_dmabuf(fd, 2 * PAGE);
 		vs_fill(cpu, 2 * PAGE, 5);
 		/* dma-buf page 0 is BAR page OFFSET+LEN, page 1 is OFFSET */
@@ -502,15 +502,15 @@ igt_main
 	igt_describe("Write-combined CPU mappings are recorded as such by the kernel's memory-type tracking, as long as no uncached mapping of the BAR exists");
 	igt_subtest("mmap-write-combine") {
 		struct vrs_range r[2] = { { OFFSET + LEN, PAGE }, { OFFSET, PAGE } };
-		uint64_t bar0 = bar_start(0);
+		uint64_t bar0 = bar_start(gpus.vram_bar);
 		uint8_t *cpu;
 		int fd;
 
 		igt_require_f(access(PAT_LIST, R_OK) == 0, "no %s\n", PAT_LIST);
-		igt_assert_eq(vrs_export(gpus.a, 0, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
+		igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
 		igt_assert_eq(vrs_dmabuf_set_write_combine(gpus.a, fd, 1), 0);
 
-		/* vfio's mmap of BAR0 keeps the BAR uncached while it is open */
+		/* vfio's mmap of the BAR keeps it uncached while it is open */
 		gpus.vram[0] = gpus.vram[0];
 		cpu = vs_mmap_dmabuf(fd, 2 * PAGE);
 		igt_assert(!pat_type_is(bar0 + OFFSET, "write-combining"));
@@ -518,10 +518,10 @@ igt_main
 		munmap(cpu, 2 * PAGE);
 		close(fd);
 
-		/* Opened again, BAR0 never mapped through vfio */
+		/* Opened again, the BAR never mapped through vfio */
 		vs_close_exporter(&gpus);
 		igt_assert_eq(vrs_device_open(gpus.a_address, &gpus.a), 0);
-		igt_assert_eq(vrs_export(gpus.a, 0, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
+		igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, r, 2, O_CLOEXEC | O_RDWR, &fd), 0);
 		igt_assert_eq(vrs_dmabuf_set_write_combine(gpus.a, fd, 1), 0);
 		cpu = vs_mmap_dmabuf(fd, 2 * PAGE);
 		igt_assert(pat_type_is(bar0 + OFFSET + LEN, "write-combining"));
@@ -734,7 +734,7 @@ igt_main
 			struct vrs_range r = { (uint64_t)i * PAGE, PAGE };
 			int fd;
 
-			igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+			igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, &r, 1, O_CLOEXEC, &fd), 0);
 			for (j = 0; j < IMPORTERS; j++)
 				igt_assert_eq(vrs_import(imp[j], fd, &handles[j][i]), 0);
 			close(fd);	/* the imports keep the dma-buf */

@@ -371,7 +371,7 @@ static void *export_close_loop(void *arg)
 		for (i = 0; i < 16; i++) {
 			struct vrs_range r = { OFFSET + i * PAGE, PAGE };
 
-			igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC | O_RDWR,
+			igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, &r, 1, O_CLOEXEC | O_RDWR,
 						 &fds[i]), 0);
 		}
 		/* One with a CPU mapping: revocations zap it */
@@ -695,7 +695,7 @@ igt_main
 			struct vrs_range r = { OFFSET + i * PAGE, PAGE };
 			struct ti_attach a = { .flags = TI_LINGER };
 
-			igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fds[i]), 0);
+			igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, &r, 1, O_CLOEXEC, &fds[i]), 0);
 			ti[i] = open_test_importer();
 			a.fd = fds[i];
 			igt_assert_eq(ioctl(ti[i], TI_ATTACH, &a), 0);
@@ -729,7 +729,7 @@ igt_main
 		/* The leaked mapping is harmless only without an IOMMU mapping */
 		igt_require(!strcmp(vs_expected_route(&gpus), "bus-address"));
 		ti = open_test_importer();
-		igt_assert_eq(vrs_export(gpus.a, 0, &r, 1, O_CLOEXEC, &fd), 0);
+		igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, &r, 1, O_CLOEXEC, &fd), 0);
 		t0 = vs_now_ns();
 		igt_assert_eq(vrs_device_reset(gpus.a), 0);
 		idle = vs_now_ns() - t0;
