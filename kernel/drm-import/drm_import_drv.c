@@ -55,11 +55,13 @@ static const struct drm_driver dim_driver = {
 
 /**
  * dim_device_register() - create the DRM device of an engine
- * @engine: the engine, with @ops, @dev and @name set; it must stay valid
- *          until dim_device_unregister()
+ * @engine: the engine, with @ops, @dev, @name and a non-zero
+ *          @max_transfer set; it must stay valid until
+ *          dim_device_unregister()
  *
  * The DRM device's memory is managed by @engine->dev (devres).
  *
+ * Context: process context, typically the backend's probe.
  * Return: 0 or -errno.
  */
 int dim_device_register(struct dim_engine *engine)
@@ -67,6 +69,9 @@ int dim_device_register(struct dim_engine *engine)
 	struct dim_device *dim;
 	int ret;
 
+	if (!engine->ops || !engine->dev || !engine->name ||
+	    !engine->max_transfer)
+		return -EINVAL;
 	dim = devm_drm_dev_alloc(engine->dev, &dim_driver, struct dim_device,
 				 drm);
 	if (IS_ERR(dim))
@@ -100,6 +105,10 @@ EXPORT_SYMBOL_GPL(dim_device_register);
  * restore give up, and ioctls in progress end; open files stay valid but
  * every later job fails with -ENODEV. Once this returns the engine is
  * idle and gets no more work: the backend may stop it.
+ *
+ * Context: process context, typically the backend's remove; it sleeps and
+ * waits for drm-import's workers, which take reservation locks: never call
+ * it holding one.
  */
 void dim_device_unregister(struct dim_engine *engine)
 {

@@ -155,7 +155,8 @@ struct dim_import_bo {
 /* drm_import_gem.c */
 struct drm_gem_object *dim_gem_prime_import(struct drm_device *drm,
 					    struct dma_buf *dmabuf);
-struct sg_table *dim_bo_pin_local(struct drm_gem_object *obj);
+struct sg_table *dim_bo_pin_local(struct drm_gem_object *obj, u64 offset,
+				  u64 size);
 void dim_bo_unpin_local(struct drm_gem_object *obj, struct sg_table *sgt);
 void dim_unmap_imports(struct dim_device *dim);
 struct sg_table *dim_bo_map_locked(struct drm_gem_object *obj);

@@ -13,6 +13,7 @@
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_prime.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -225,26 +226,47 @@ u64 dim_bo_invalidations(struct drm_gem_object *obj)
 /**
  * dim_bo_pin_local() - pin a local object's pages for a job
  * @obj: a local object
+ * @offset: first byte the job touches
+ * @size: bytes the job touches, at least 1, within the object
  *
- * The job maps the table for the engine only while it runs: mappings of
- * the same pages by queued jobs would overlap, and none may outlive the
- * jobs (an unbound engine leaves none behind). Call without reservation
- * locks held.
+ * The table covers exactly those bytes, so a job of one byte does not
+ * build (or DMA-map) a table of the whole object. Call without
+ * reservation locks held.
  *
- * Return: a new table of the pages, not DMA-mapped, or an ERR_PTR.
+ * Return: a new table, not DMA-mapped, or an ERR_PTR.
  */
-struct sg_table *dim_bo_pin_local(struct drm_gem_object *obj)
+struct sg_table *dim_bo_pin_local(struct drm_gem_object *obj, u64 offset,
+				  u64 size)
 {
 	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+	struct device *dev = obj->dev->dev;	/* the engine's */
+	pgoff_t first = offset >> PAGE_SHIFT;
+	pgoff_t last = (offset + size - 1) >> PAGE_SHIFT;
+	unsigned int max_segment;
 	struct sg_table *sgt;
 	int ret;
+
+	/* Segments the DMA layer can map whole (swiotlb caps them too). */
+	max_segment = min_t(size_t, dma_max_mapping_size(dev),
+			    dma_get_max_seg_size(dev));
 
 	ret = drm_gem_shmem_pin(shmem);
 	if (ret)
 		return ERR_PTR(ret);
-	sgt = drm_gem_shmem_get_sg_table(shmem);
-	if (IS_ERR(sgt))
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	ret = sgt ? 0 : -ENOMEM;
+	if (!ret)
+		ret = sg_alloc_table_from_pages_segment(sgt,
+							shmem->pages + first,
+							last - first + 1,
+							offset_in_page(offset),
+							size, max_segment,
+							GFP_KERNEL);
+	if (ret) {
+		kfree(sgt);
 		drm_gem_shmem_unpin(shmem);
+		return ERR_PTR(ret);
+	}
 	return sgt;
 }
 

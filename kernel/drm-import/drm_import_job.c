@@ -56,19 +56,23 @@ static const char *dim_fence_timeline_name(struct dma_fence *fence)
 	return "job";
 }
 
-/* Local objects are pinned by the job itself, before it takes any lock. */
+/*
+ * Local objects are pinned by the job itself, before it takes any lock:
+ * one table per side, of exactly the bytes that side touches (a copy
+ * within one object has two disjoint tables).
+ */
 static int dim_job_pin_local(struct dim_job *job)
 {
 	struct drm_gem_object *objs[2] = { job->src, job->dst };
+	u64 offsets[2] = { job->src_offset, job->dst_offset };
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		struct sg_table *sgt;
 
-		if (!objs[i] || dim_bo_is_imported(objs[i]) ||
-		    (i == 1 && objs[1] == objs[0]))
+		if (!objs[i] || dim_bo_is_imported(objs[i]))
 			continue;
-		sgt = dim_bo_pin_local(objs[i]);
+		sgt = dim_bo_pin_local(objs[i], offsets[i], job->size);
 		if (IS_ERR(sgt))
 			return PTR_ERR(sgt);
 		job->local_sgt[i] = sgt;
@@ -76,45 +80,52 @@ static int dim_job_pin_local(struct dim_job *job)
 	return 0;
 }
 
+/* The engine reads the source and writes the destination. */
+static const enum dma_data_direction dim_local_dir[2] = {
+	DMA_TO_DEVICE, DMA_BIDIRECTIONAL,
+};
+
 /**
- * dim_job_map_local() - map the job's local objects for the engine
- * @job: the job about to run
+ * dim_job_map_local() - map the job's local tables for the engine
+ * @job: the job about to run its first transfer
+ *
+ * Only the running job is mapped: the pages of queued jobs may overlap,
+ * and a device may hold only a few overlapping writable mappings of one
+ * cacheline. No allocation with reclaim: this runs on the fence signalling
+ * path.
  *
  * Return: 0 or -errno.
  */
 int dim_job_map_local(struct dim_job *job)
 {
 	struct device *dev = job->dim->engine->dev;
+	struct sg_table **sgts[2] = { &job->src_sgt, &job->dst_sgt };
 	int i, ret;
 
 	for (i = 0; i < 2; i++) {
 		if (!job->local_sgt[i])
 			continue;
-		ret = dma_map_sgtable(dev, job->local_sgt[i], DMA_BIDIRECTIONAL,
+		ret = dma_map_sgtable(dev, job->local_sgt[i], dim_local_dir[i],
 				      0);
 		if (ret) {
 			if (i && job->local_sgt[0])
 				dma_unmap_sgtable(dev, job->local_sgt[0],
-						  DMA_BIDIRECTIONAL, 0);
+						  dim_local_dir[0], 0);
 			return ret;
 		}
+		*sgts[i] = job->local_sgt[i];
 	}
 	job->local_mapped = true;
-	if (job->local_sgt[0])
-		job->src_sgt = job->local_sgt[0];
-	if (job->local_sgt[1])
-		job->dst_sgt = job->local_sgt[1];
-	if (job->src == job->dst && job->local_sgt[0])
-		job->dst_sgt = job->local_sgt[0];
 	return 0;
 }
 
 /**
  * dim_job_unmap_dma() - drop the engine's mappings of the job's local
- * objects
- * @job: a job that ended
+ * tables, handing what the engine wrote back to the CPU
+ * @job: a job that ended; nothing if it never ran
  *
- * Any context: the job may end under an exporter's reservation lock.
+ * Before the job's fence signals. Any context: the job may end under an
+ * exporter's reservation lock.
  */
 void dim_job_unmap_dma(struct dim_job *job)
 {
@@ -123,7 +134,7 @@ void dim_job_unmap_dma(struct dim_job *job)
 	for (i = 0; i < 2 && job->local_mapped; i++)
 		if (job->local_sgt[i])
 			dma_unmap_sgtable(job->dim->engine->dev,
-					  job->local_sgt[i], DMA_BIDIRECTIONAL,
+					  job->local_sgt[i], dim_local_dir[i],
 					  0);
 	job->local_mapped = false;
 }
@@ -347,6 +358,8 @@ static int dim_job_map_imports(struct dim_job *job,
 {
 	struct drm_gem_object *objs[2] = { job->src, job->dst };
 	struct sg_table **sgts[2] = { &job->src_sgt, &job->dst_sgt };
+	u64 *sgt_offsets[2] = { &job->src_sgt_offset, &job->dst_sgt_offset };
+	u64 offsets[2] = { job->src_offset, job->dst_offset };
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -361,6 +374,7 @@ static int dim_job_map_imports(struct dim_job *job,
 			return PTR_ERR(sgt);
 		}
 		*sgts[i] = sgt;
+		*sgt_offsets[i] = offsets[i];	/* the whole dma-buf's table */
 	}
 	return 0;
 }

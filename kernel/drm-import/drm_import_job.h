@@ -33,10 +33,13 @@ struct sg_table;
  * @src_sgt: @src's table for the engine, valid while the job is queued
  *           or running: a revocation of @src cancels the job first
  * @dst_sgt: the same for @dst
- * @local_sgt: the job's own tables of its local objects ([0] @src, [1]
- *             @dst; one table when both are the same object), pinned at
- *             submission, DMA-mapped only while the job runs, unpinned
- *             when it is retired
+ * @src_sgt_offset: offset of the job's first source byte in @src_sgt (0
+ *                  for a local object, whose table starts there)
+ * @dst_sgt_offset: the same for @dst_sgt
+ * @local_sgt: the job's own tables of the bytes it touches in local
+ *             objects ([0] source, [1] destination), pinned at submission,
+ *             DMA-mapped only while the job runs, unpinned when it is
+ *             retired
  * @local_mapped: @local_sgt is DMA-mapped
  * @src_offset: byte offset in @src
  * @dst_offset: byte offset in @dst
@@ -60,6 +63,8 @@ struct dim_job {
 	struct drm_gem_object *dst;
 	struct sg_table *src_sgt;
 	struct sg_table *dst_sgt;
+	u64 src_sgt_offset;
+	u64 dst_sgt_offset;
 	struct sg_table *local_sgt[2];
 	bool local_mapped;
 	u64 src_offset;

@@ -15,6 +15,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_print.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
@@ -78,8 +79,9 @@ static void dim_cursor_advance(struct dim_cursor *c, u64 len)
 }
 
 /*
- * Signal the job's fence; its DMA mappings go now (the engine may be
- * going away), the rest and the ring's fence reference from a worker.
+ * Signal the job's fence; its DMA mappings go first (what the engine wrote
+ * reaches the CPU, and the engine may be going away), the rest and the
+ * ring's fence reference from a worker.
  */
 static void dim_job_finish(struct dim_job *job, int error)
 {
@@ -221,10 +223,11 @@ static int dim_ring_step(struct dim_device *dim, struct dim_job *job,
 	int ret;
 
 	if (!run->started) {
-		ret = dim_cursor_init(&run->dst, job->dst_sgt, job->dst_offset);
+		ret = dim_cursor_init(&run->dst, job->dst_sgt,
+				      job->dst_sgt_offset);
 		if (!ret && copy)
 			ret = dim_cursor_init(&run->src, job->src_sgt,
-					      job->src_offset);
+					      job->src_sgt_offset);
 		if (ret)
 			return ret;
 		run->started = true;
@@ -277,18 +280,39 @@ static int dim_ring_run_transfers(struct dim_device *dim, struct dim_job *job)
 	return ret;
 }
 
-static int dim_ring_run(struct dim_device *dim, struct dim_job *job)
+/* Wait for the job's dependencies, bounded by its deadline. */
+static int dim_ring_wait_deps(struct dim_device *dim, struct dim_job *job)
 {
 	unsigned int i;
 	int ret = 0;
 
 	for (i = 0; i < job->ndeps && !ret; i++)
 		ret = dim_ring_wait_dep(&dim->ring, job, job->deps[i]);
+	return ret;
+}
+
+/*
+ * From taking the job to signalling its fence, the worker is on the fence
+ * signalling path: exporters that evict memory wait for these fences, from
+ * reclaim too. Nothing here allocates with reclaim or takes a reservation
+ * lock; the annotation lets lockdep check it. Mapping the running job's
+ * local pages still happens here (see dim_job_map_local()).
+ */
+static void dim_ring_run(struct dim_device *dim, struct dim_job *job)
+{
+	struct dim_ring *ring = &dim->ring;
+	bool cookie = dma_fence_begin_signalling();
+	int ret = dim_ring_wait_deps(dim, job);
+
 	if (!ret)
 		ret = dim_job_map_local(job);
 	if (!ret)
 		ret = dim_ring_run_transfers(dim, job);
-	return ret;
+	spin_lock(&ring->lock);
+	ring->running = NULL;
+	spin_unlock(&ring->lock);
+	dim_job_finish(job, ret);
+	dma_fence_end_signalling(cookie);
 }
 
 static void dim_ring_work(struct work_struct *work)
@@ -296,7 +320,6 @@ static void dim_ring_work(struct work_struct *work)
 	struct dim_ring *ring = container_of(work, struct dim_ring, work);
 	struct dim_device *dim = container_of(ring, struct dim_device, ring);
 	struct dim_job *job;
-	int ret;
 
 	for (;;) {
 		spin_lock(&ring->lock);
@@ -308,13 +331,7 @@ static void dim_ring_work(struct work_struct *work)
 		spin_unlock(&ring->lock);
 		if (!job)
 			return;
-
-		ret = dim_ring_run(dim, job);
-
-		spin_lock(&ring->lock);
-		ring->running = NULL;
-		spin_unlock(&ring->lock);
-		dim_job_finish(job, ret);
+		dim_ring_run(dim, job);
 	}
 }
 
@@ -323,7 +340,9 @@ static void dim_ring_work(struct work_struct *work)
  * @engine: the engine
  * @status: 0, or -errno if the transfer failed
  *
- * Any context, interrupts included.
+ * Context: any, interrupts included. Exactly once per transfer started by
+ * &dim_engine_ops.submit, and never after &dim_engine_ops.reset returned
+ * or after dim_device_unregister().
  */
 void dim_engine_done(struct dim_engine *engine, int status)
 {
@@ -384,6 +403,7 @@ void dim_ring_cancel_object(struct dim_ring *ring, struct drm_gem_object *obj,
 	 * cancellation for one object holds, so none can appear meanwhile.
 	 */
 	if (obj) {
+		dma_resv_assert_held(obj->resv);
 		spin_lock(&ring->lock);
 		used = ring->running && dim_job_uses(ring->running, obj);
 		list_for_each_entry(job, &ring->queue, link)
@@ -461,7 +481,8 @@ int dim_ring_init(struct dim_device *dim)
 					&ring->fill_dma, GFP_KERNEL);
 	if (!ring->fill)
 		return -ENOMEM;
-	ring->wq = alloc_ordered_workqueue("drm_import-%s", 0,
+	/* It signals fences that reclaim may wait for. */
+	ring->wq = alloc_ordered_workqueue("drm_import-%s", WQ_MEM_RECLAIM,
 					   dev_name(dim->engine->dev));
 	if (!ring->wq) {
 		dma_free_coherent(dim->engine->dev, PAGE_SIZE, ring->fill,

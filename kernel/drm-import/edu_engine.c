@@ -207,6 +207,11 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(dma_bits));
 	if (ret)
 		return ret;
+	/*
+	 * The core cuts transfers itself: any DMA segment will do (a PCI
+	 * device has DMA parameters; 6.12 returns nothing here).
+	 */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 	pci_set_master(pdev);
 	ret = edu_quiesce(edu);
 	if (ret)

@@ -315,20 +315,22 @@ static void inject_hangs(int n)
 	close(fd);
 }
 
-/* The backend's parameters, kept by unload_importer() for the reload. */
-static char edu_params[64];
-
-static void save_edu_params(void)
+/*
+ * The backend's parameters as the rig gives them: the kernel command
+ * line's drm_import_edu.* words.
+ */
+static void edu_params(char *params, size_t len)
 {
-	const char *path = "/sys/module/drm_import_edu/parameters/dma_bits";
-	char text[16];
+	const char *prefix = "drm_import_edu.";
+	char cmdline[4096], *word, *save;
 
-	edu_params[0] = '\0';
-	if (access(path, F_OK))
-		return;
-	vs_read_text(path, text, sizeof(text));
-	text[strcspn(text, "\n")] = '\0';
-	snprintf(edu_params, sizeof(edu_params), "dma_bits=%s", text);
+	params[0] = '\0';
+	vs_read_text("/proc/cmdline", cmdline, sizeof(cmdline));
+	for (word = strtok_r(cmdline, " \n", &save); word;
+	     word = strtok_r(NULL, " \n", &save))
+		if (!strncmp(word, prefix, strlen(prefix)))
+			snprintf(params + strlen(params), len - strlen(params),
+				 "%s ", word + strlen(prefix));
 }
 
 /* Unloads drm-import (its engine backend first); 0 or -errno after 5 s. */
@@ -336,7 +338,6 @@ static int unload_importer(void)
 {
 	int i, ret = -1;
 
-	save_edu_params();
 	for (i = 0; i < 50 && ret; i++) {
 		ret = syscall(SYS_delete_module, "drm_import_edu", O_NONBLOCK);
 		if (ret && errno == ENOENT)
@@ -364,6 +365,7 @@ static void reload_importer_node(void)
 /* Loads drm-import again from the files the rig loaded, and opens GPU B. */
 static void reload_importer(void)
 {
+	char params[256];
 	int ko;
 
 	ko = module_file("drm_import");
@@ -372,8 +374,8 @@ static void reload_importer(void)
 	close(ko);
 	ko = module_file("drm_import_edu");
 	if (ko >= 0) {
-		igt_assert_eq(syscall(SYS_finit_module, ko, edu_params, 0),
-			      0);
+		edu_params(params, sizeof(params));
+		igt_assert_eq(syscall(SYS_finit_module, ko, params, 0), 0);
 		close(ko);
 	}
 	reload_importer_node();
