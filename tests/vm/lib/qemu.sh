@@ -4,8 +4,9 @@
 # topology's devices, running one command and powering off.
 
 # topology_load NAME: sets TOPO_DEVICES (array), TOPO_CMDLINE, TOPO_BIND,
-# TOPO_CPU, TOPO_SMP (vCPUs), TOPO_ENV (VAR=VALUE words exported to the
-# guest's command), TOPO_KERNEL (rig, debian or debian-SERIES).
+# TOPO_CPU, TOPO_SMP (vCPUs), TOPO_ENV (array of VAR=VALUE, exported to
+# the guest's command; a value may hold spaces), TOPO_KERNEL (rig, debian
+# or debian-SERIES).
 topology_load() {
 	local name=$1 file key value
 	file="$RIG_DIR/topologies/$name.topo"
@@ -14,8 +15,8 @@ topology_load() {
 	TOPO_CMDLINE=""
 	TOPO_BIND=""
 	TOPO_CPU=max
-	TOPO_SMP=2
-	TOPO_ENV=""
+	TOPO_SMP=1
+	TOPO_ENV=()
 	TOPO_KERNEL=rig
 	while IFS= read -r line || [ -n "$line" ]; do
 		case "$line" in '' | '#'*) continue ;; esac
@@ -29,7 +30,7 @@ topology_load() {
 		bind) TOPO_BIND="$TOPO_BIND ${value% *}=${value#* }" ;;
 		cpu) TOPO_CPU=$value ;;
 		smp) TOPO_SMP=$value ;;
-		env) TOPO_ENV="$TOPO_ENV $value" ;;
+		env) TOPO_ENV+=("$value") ;;
 		kernel) TOPO_KERNEL=$value ;;
 		*) die "$file: unknown key '$key'" ;;
 		esac
@@ -100,7 +101,9 @@ vm_run() {
 	local append="console=ttyS0 panic=-1 root=/dev/root rootfstype=9p"
 	append="$append rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=262144 ro"
 	append="$append init=$RIG_DIR/guest-init rig_init=$RIG_DIR/guest-init"
-	append="$append rig_run=$run$TOPO_CMDLINE"
+	# One vCPU (see the comment on -smp below), fully preemptible, so that
+	# racing threads still interleave anywhere in the kernel.
+	append="$append preempt=full rig_run=$run$TOPO_CMDLINE"
 	[ -n "$RIG_INITRD" ] && initrd=(-initrd "$RIG_INITRD")
 	if [ "$interactive" = 1 ]; then
 		# The guest's console is this terminal; keep a copy of it.
@@ -110,6 +113,12 @@ vm_run() {
 		serial=(-serial "file:$run/console.log")
 	fi
 
+	# -smp 1 by default: QEMU 7.2's multi-threaded TCG switches a vCPU to a
+	# new memory map (every BAR enable or disable: vfio opening GPU A, a
+	# reset, a decode toggle) without waiting until that vCPU is idle, so
+	# another vCPU's MMIO access in flight (the local APIC's, edu's) can be
+	# dispatched through a stale TLB entry to the wrong region: QEMU aborts,
+	# segfaults or loses the access. QEMU 8.1 fixed it; Debian 12 has 7.2.
 	# la57=off: with 5-level paging, 6.1's KASAN can report a wild access
 	# when an interrupt lands while identify_cpu() briefly clears the CPU's
 	# feature bits during boot (a core kernel race, not ours).

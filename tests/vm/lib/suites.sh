@@ -64,14 +64,7 @@ suites_run_all() {
 	local storm=(--exclude 'reset-storm')
 	local local_state=(--exclude 'low-power-entry*' --exclude 'low-power-exit*'
 		--exclude 'low-power-race' --exclude 'reopen-after-*')
-	suite_vm vm-default default "${own[@]}" "${races[@]}" "${storm[@]}"
-	# The races and the storm change QEMU's memory map (GPU A's decode,
-	# resets) many times while the other vCPU drives edu, which QEMU 7.2's
-	# multi-threaded TCG does not always survive (docs/rig.md): they run
-	# in a topology of their own, on one fully preemptible vCPU.
-	suite_vm vm-races races --include 'decode-write*' \
-		--include 'close-during-revocations' \
-		--include 'gem-close-racing-reset' --include 'reset-storm'
+	suite_vm vm-default default "${own[@]}"
 	suite_vm vm-unreachable unreachable --include '*unreachable*'
 	# With an IOMMU: passthrough below the switch, and a translated
 	# importer reached through the host bridge. No NVMe there.
