@@ -33,6 +33,11 @@ struct dim_engine;
  *         returns, no transfer may touch memory and no dim_engine_done()
  *         may come for it. Return 0 when the engine can take work again,
  *         -errno when it is lost (every later job then fails).
+ *
+ * Both are called on the fence signalling path (lockdep checks it): they
+ * may sleep, but must not allocate memory that may reclaim, nor take a
+ * lock that is held anywhere around such an allocation (look up what
+ * they need, an interrupt number for instance, at probe time).
  */
 struct dim_engine_ops {
 	int (*submit)(struct dim_engine *engine, dma_addr_t dst, dma_addr_t src,

@@ -59,6 +59,8 @@ MODULE_PARM_DESC(dma_bits,
  * @engine: what the DRM core sees
  * @pdev: the PCI device
  * @mmio: BAR0
+ * @irq: its interrupt, looked up once: the reset runs on the fence
+ *       signalling path, where the MSI descriptors' mutex may not be taken
  * @lock: guards the fields below against the interrupt handler
  * @stage: 0 idle; 1 source -> edu buffer running; 2 edu buffer ->
  *         destination running
@@ -69,6 +71,7 @@ struct edu_engine {
 	struct dim_engine engine;
 	struct pci_dev *pdev;
 	void __iomem *mmio;
+	int irq;
 	spinlock_t lock;	/* stage, dst, len; taken in hard irq */
 	int stage;
 	dma_addr_t dst;
@@ -172,7 +175,7 @@ static int edu_reset(struct dim_engine *engine)
 	edu->stage = 0;
 	spin_unlock_irq(&edu->lock);
 	ret = edu_quiesce(edu);
-	synchronize_irq(pci_irq_vector(edu->pdev, 0));
+	synchronize_irq(edu->irq);
 	if (ret)
 		pci_err(edu->pdev, "DMA engine does not stop; engine lost\n");
 	return ret;
@@ -220,8 +223,9 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_INTX);
 	if (ret < 0)
 		return ret;
-	ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu_irq,
-			       IRQF_SHARED, "drm_import-edu", edu);
+	edu->irq = pci_irq_vector(pdev, 0);
+	ret = devm_request_irq(&pdev->dev, edu->irq, edu_irq, IRQF_SHARED,
+			       "drm_import-edu", edu);
 	if (ret)
 		return ret;
 
