@@ -22,6 +22,7 @@
  * Usage: vramshare-bench [-n JOBS] [-s BYTES] [EXPORTER-PCI-ADDRESS [IMPORTER-NODE]]
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,7 @@ int main(int argc, char **argv)
 	double base, submit, reset_idle, secs;
 	unsigned int canceled;
 	const char *bar = getenv("VRAMSHARE_VRAM_BAR");
+	bool bad = false;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "b:n:s:")) != -1) {
@@ -261,11 +263,14 @@ int main(int argc, char **argv)
 		else if (opt == 's')
 			b.size = strtoull(optarg, NULL, 0);
 		else
-			return 2;
+			bad = true;
 	}
 	b.bar = bar ? strtoul(bar, NULL, 10) : 0;
-	if (!b.jobs || !b.size || b.bar > 5) {
-		fprintf(stderr, "usage: vramshare-bench [-b BAR] [-n JOBS] [-s BYTES] [EXPORTER [IMPORTER]]\n");
+	if (bad || !b.jobs || !b.size || b.bar > 5) {
+		fprintf(stderr, "usage: vramshare-bench [-b BAR] [-n JOBS] [-s BYTES] [EXPORTER [IMPORTER]]\n"
+			"  -b BAR    GPU A's VRAM BAR (default $VRAMSHARE_VRAM_BAR, else 0)\n"
+			"  -n JOBS   jobs per row (default 5)\n"
+			"  -s BYTES  bytes per job (default 8192)\n");
 		return 2;
 	}
 	open_devices(&b, argc - optind, argv + optind);

@@ -98,11 +98,14 @@ static uint32_t export_import(struct demo *d, uint64_t offset)
 {
 	struct vrs_range range = { offset, LEN };
 	uint32_t handle;
-	int fd;
+	int fd, err;
 
 	check(vrs_export(d->a, d->bar, &range, 1, O_CLOEXEC | O_RDWR, &fd),
 	      "export");
-	check(vrs_import(d->b, fd, &handle), "import on GPU B");
+	err = vrs_import(d->b, fd, &handle);
+	if (err == -EOPNOTSUPP)
+		printf("GPU B has no peer-to-peer path to GPU A; the exporter's kernel log line (dmesg: \"refusing importer\") says why\n");
+	check(err, "import on GPU B");
 	close(fd);
 	return handle;
 }
