@@ -302,12 +302,13 @@ static void *submit_thread(void *arg)
 	return NULL;
 }
 
-static void inject_hangs(int n)
+/* Writes @n to drm-import's debugfs fault injection file @file. */
+static void inject(const char *file, int n)
 {
 	char path[PATH_MAX], text[16];
 	int fd;
 
-	vs_importer_debugfs(&gpus, "inject_hang", path, sizeof(path));
+	vs_importer_debugfs(&gpus, file, path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	igt_assert(fd >= 0);
 	snprintf(text, sizeof(text), "%d", n);
@@ -776,7 +777,7 @@ igt_main
 		vs_fill(a.map, a.size, 71);
 		vs_set(b.map, 0, b.size);
 		write_param("engine_timeout_ms", "1000");
-		inject_hangs(1);
+		inject("inject_hang", 1);
 
 		igt_assert_eq(run(copy_job(b.handle, 0, a.handle, 0, a.size)),
 			      -ETIMEDOUT);
@@ -795,21 +796,15 @@ igt_main
 
 	igt_describe("An engine whose reset fails is lost: the job and every later one fail with -EIO; rebinding the engine's driver brings it back");
 	igt_subtest("engine-lost") {
-		char address[32], path[PATH_MAX];
+		char address[32];
 		struct drm_import_submit s;
 		uint64_t mark = vs_kmsg_mark();
 		struct local a;
-		int fd;
 
 		local_new(&a, PAGE);
 		write_param("engine_timeout_ms", "1000");
-		vs_importer_debugfs(&gpus, "inject_reset_failure", path,
-				    sizeof(path));
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		igt_assert(fd >= 0);
-		igt_assert_eq(write(fd, "1", 1), 1);
-		close(fd);
-		inject_hangs(1);
+		inject("inject_reset_failure", 1);
+		inject("inject_hang", 1);
 		igt_assert_eq(run(fill_job(a.handle, 0, PAGE, 1)), -ETIMEDOUT);
 		igt_assert(vs_kmsg_contains(mark, "reset failed", "every job will fail"));
 		igt_assert_eq(run(fill_job(a.handle, 0, PAGE, 2)), -EIO);
@@ -1371,7 +1366,7 @@ igt_main
 		local_new(&a, PAGE);
 		run_ok(fill_job(w.handle, 0, PAGE, 0x0a0a0a0au));
 		write_param("engine_timeout_ms", "8000");
-		inject_hangs(1);
+		inject("inject_hang", 1);
 		s = fill_job(a.handle, 0, PAGE, 3);
 		hung = submit_fenced(&s);
 		usleep(300 * 1000);	/* the transfer is on the engine */
