@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * drm-import: debugfs, in <debugfs>/dri/<minor>/:
- * - drm_import: the engine, the job counters, the running and queued
- *   jobs, and every imported object with its exporter, whether the engine
- *   holds a mapping, and its invalidation and mapping counts;
+ * - drm_import: the engine, the job counters, every job drm_sched has
+ *   not freed yet (running, waiting, or ended), and every imported object
+ *   with its exporter, whether the engine holds a mapping, and its
+ *   invalidation and mapping counts;
  * - inject_hang: write N to lose the end of the engine's next N
  *   transfers, as if it hung on them (tests the engine timeout and reset);
  * - inject_reset_failure: write N to report the next N engine resets as
@@ -38,7 +39,7 @@ static int dim_debugfs_show(struct seq_file *s, void *unused)
 	struct dim_stats *st = &dim->stats;
 
 	seq_printf(s, "engine %s%s\n", dim->engine->name,
-		   dim->ring.engine_lost ? " lost" : "");
+		   READ_ONCE(dim->ring.engine_lost) ? " lost" : "");
 	seq_printf(s, "jobs completed %lld failed %lld canceled %lld refused %lld deferred %lld timedout %lld hangs %lld bytes %lld\n",
 		   (long long)atomic64_read(&st->completed),
 		   (long long)atomic64_read(&st->failed),
@@ -49,10 +50,10 @@ static int dim_debugfs_show(struct seq_file *s, void *unused)
 		   (long long)atomic64_read(&st->hangs),
 		   (long long)atomic64_read(&st->bytes));
 	dim_ring_show(s, &dim->ring);
-	mutex_lock(&dim->imports_lock);
+	mutex_lock(&dim->objects_lock);
 	list_for_each_entry(bo, &dim->imports, link)
 		dim_show_import(s, bo);
-	mutex_unlock(&dim->imports_lock);
+	mutex_unlock(&dim->objects_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dim_debugfs);

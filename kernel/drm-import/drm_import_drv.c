@@ -36,11 +36,38 @@ static const struct drm_ioctl_desc dim_ioctls[] = {
 
 DEFINE_DRM_GEM_FOPS(dim_fops);
 
+static int dim_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct dim_file *dfile = kzalloc(sizeof(*dfile), GFP_KERNEL);
+	int ret;
+
+	if (!dfile)
+		return -ENOMEM;
+	ret = dim_file_open(to_dim(drm), dfile);
+	if (ret) {
+		kfree(dfile);
+		return ret;
+	}
+	file->driver_priv = dfile;
+	return 0;
+}
+
+static void dim_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct dim_file *dfile = file->driver_priv;
+
+	dim_file_close(to_dim(drm), dfile);
+	kfree(dfile);
+}
+
 static const struct drm_driver dim_driver = {
 	.driver_features	= DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ,
 	.ioctls			= dim_ioctls,
 	.num_ioctls		= ARRAY_SIZE(dim_ioctls),
 	.fops			= &dim_fops,
+	.open			= dim_open,
+	.postclose		= dim_postclose,
+	.gem_create_object	= dim_gem_create_object,
 	.prime_handle_to_fd	= drm_gem_prime_handle_to_fd,
 	.prime_fd_to_handle	= drm_gem_prime_fd_to_handle,
 	.gem_prime_import	= dim_gem_prime_import,
@@ -79,8 +106,9 @@ int dim_device_register(struct dim_engine *engine)
 	dim->engine = engine;
 	engine->drm = dim;
 	INIT_LIST_HEAD(&dim->imports);
+	INIT_LIST_HEAD(&dim->locals);
 	init_waitqueue_head(&dim->restore_wait);
-	ret = drmm_mutex_init(&dim->drm, &dim->imports_lock);
+	ret = drmm_mutex_init(&dim->drm, &dim->objects_lock);
 	if (ret)
 		return ret;
 	ret = dim_ring_init(dim);
@@ -101,9 +129,9 @@ EXPORT_SYMBOL_GPL(dim_device_register);
  * dim_device_unregister() - unplug the DRM device of an engine
  * @engine: the engine
  *
- * Queued and running jobs fail with -ENODEV, submissions waiting for a
- * restore give up, and ioctls in progress end; open files stay valid but
- * every later job fails with -ENODEV. Once this returns the engine is
+ * Submissions waiting for a restore give up, ioctls in progress end,
+ * and waiting and running jobs fail with -ENODEV; open files stay valid
+ * but every later submission fails with -ENODEV. Once this returns the engine is
  * idle and gets no more work: the backend may stop it.
  *
  * Context: process context, typically the backend's remove; it sleeps and
@@ -116,11 +144,12 @@ void dim_device_unregister(struct dim_engine *engine)
 
 	WRITE_ONCE(dim->unplugging, true);
 	wake_up_all(&dim->restore_wait);
-	dim_ring_fini(dim);
+	/* No submission is in progress after this, and none starts. */
 	drm_dev_unplug(&dim->drm);
+	dim_ring_fini(dim);
 	/* A remap queued before unplugging was set maps nothing after this. */
 	flush_workqueue(dim_wq);
-	dim_unmap_imports(dim);
+	dim_unmap_objects(dim);
 }
 EXPORT_SYMBOL_GPL(dim_device_unregister);
 

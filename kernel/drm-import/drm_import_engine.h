@@ -11,8 +11,9 @@
  *
  * The core runs one transfer at a time: it calls @submit, and the backend
  * reports the end of the transfer with dim_engine_done(), typically from
- * its interrupt handler. A transfer that does not end in time is a hang:
- * the core calls @reset, fails the job, and goes on with the next one.
+ * its interrupt handler. A job that outlives drm_sched's timeout on the
+ * engine is a hang: the core calls @reset if a transfer is in flight,
+ * fails the job, and goes on with the next one.
  */
 #ifndef DRM_IMPORT_ENGINE_H
 #define DRM_IMPORT_ENGINE_H

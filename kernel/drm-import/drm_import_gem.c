@@ -3,10 +3,13 @@
  * drm-import: GEM objects.
  *
  * Local objects live in system memory (shmem helper) and can be mmapped
- * and PRIME-exported. Imported objects are dynamic dma-buf attachments
- * that allow peer-to-peer: they share the exporter's reservation object,
- * are mapped on first use under that lock, and are unmapped at once when
- * the exporter calls move_notify. The next use maps them again.
+ * and PRIME-exported; the engine maps each once, at its first job, and
+ * keeps the mapping until the object is freed or the device goes, so
+ * that no job maps memory where its fence is signalled. Imported objects
+ * are dynamic dma-buf attachments that allow peer-to-peer: they share the
+ * exporter's reservation object, are mapped on first use under that
+ * lock, and are unmapped at once when the exporter calls move_notify.
+ * The next use maps them again.
  */
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -45,9 +48,9 @@ static void dim_import_bo_free(struct drm_gem_object *obj)
 	bo->sgt = NULL;
 	dma_resv_unlock(obj->resv);
 
-	mutex_lock(&to_dim(obj->dev)->imports_lock);
+	mutex_lock(&to_dim(obj->dev)->objects_lock);
 	list_del(&bo->link);
-	mutex_unlock(&to_dim(obj->dev)->imports_lock);
+	mutex_unlock(&to_dim(obj->dev)->objects_lock);
 
 	drm_prime_gem_destroy(obj, NULL);
 	drm_gem_object_release(obj);
@@ -132,7 +135,7 @@ static void dim_move_notify(struct dma_buf_attachment *attach)
 	struct dim_device *dim = to_dim(bo->base.dev);
 
 	dma_resv_assert_held(bo->base.resv);
-	dim_ring_cancel_object(&dim->ring, &bo->base, -ECANCELED);
+	dim_ring_cancel(&dim->ring, &bo->base, -ECANCELED);
 	WRITE_ONCE(bo->invalidations, bo->invalidations + 1);
 	if (bo->sgt) {
 		dma_buf_unmap_attachment(attach, bo->sgt, DMA_BIDIRECTIONAL);
@@ -206,9 +209,9 @@ struct drm_gem_object *dim_gem_prime_import(struct drm_device *drm,
 	get_dma_buf(dmabuf);
 	bo->base.import_attach = attach;
 
-	mutex_lock(&to_dim(drm)->imports_lock);
+	mutex_lock(&to_dim(drm)->objects_lock);
 	list_add_tail(&bo->link, &to_dim(drm)->imports);
-	mutex_unlock(&to_dim(drm)->imports_lock);
+	mutex_unlock(&to_dim(drm)->objects_lock);
 	return &bo->base;
 }
 
@@ -223,77 +226,172 @@ u64 dim_bo_invalidations(struct drm_gem_object *obj)
 	return READ_ONCE(to_import_bo(obj)->invalidations);
 }
 
-/**
- * dim_bo_pin_local() - pin a local object's pages for a job
- * @obj: a local object
- * @offset: first byte the job touches
- * @size: bytes the job touches, at least 1, within the object
- *
- * The table covers exactly those bytes, so a job of one byte does not
- * build (or DMA-map) a table of the whole object. Call without
- * reservation locks held.
- *
- * Return: a new table, not DMA-mapped, or an ERR_PTR.
- */
-struct sg_table *dim_bo_pin_local(struct drm_gem_object *obj, u64 offset,
-				  u64 size)
+static struct dim_local_bo *to_local_bo(struct drm_gem_object *obj)
 {
-	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+	return container_of(obj, struct dim_local_bo, shmem.base);
+}
+
+/* Drop the engine's mapping of a local object, if it has one. */
+static void dim_local_bo_unmap(struct dim_local_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->shmem.base;
+
+	mutex_lock(&bo->map_lock);
+	if (bo->sgt) {
+		dma_unmap_sgtable(obj->dev->dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
+		sg_free_table(bo->sgt);
+		kfree(bo->sgt);
+		bo->sgt = NULL;
+		drm_gem_shmem_unpin(&bo->shmem);
+	}
+	mutex_unlock(&bo->map_lock);
+}
+
+static void dim_local_bo_free(struct drm_gem_object *obj)
+{
+	struct dim_local_bo *bo = to_local_bo(obj);
+
+	/* Under objects_lock: unplug returns with no mapping left. */
+	mutex_lock(&to_dim(obj->dev)->objects_lock);
+	list_del_init(&bo->link);
+	dim_local_bo_unmap(bo);
+	mutex_unlock(&to_dim(obj->dev)->objects_lock);
+	mutex_destroy(&bo->map_lock);
+	drm_gem_shmem_object_free(obj);
+}
+
+/* The shmem helper's functions, but our free, which drops the mapping. */
+static const struct drm_gem_object_funcs dim_local_bo_funcs = {
+	.free = dim_local_bo_free,
+	.print_info = drm_gem_shmem_object_print_info,
+	.pin = drm_gem_shmem_object_pin,
+	.unpin = drm_gem_shmem_object_unpin,
+	.get_sg_table = drm_gem_shmem_object_get_sg_table,
+	.vmap = drm_gem_shmem_object_vmap,
+	.vunmap = drm_gem_shmem_object_vunmap,
+	.mmap = drm_gem_shmem_object_mmap,
+	.vm_ops = &drm_gem_shmem_vm_ops,
+};
+
+/**
+ * dim_gem_create_object() - &drm_driver.gem_create_object
+ * @drm: the device
+ * @size: the object's size (the shmem helper initialises it)
+ *
+ * Return: the object, not yet initialised, or an ERR_PTR.
+ */
+struct drm_gem_object *dim_gem_create_object(struct drm_device *drm,
+					     size_t size)
+{
+	struct dim_local_bo *bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	bo->shmem.base.funcs = &dim_local_bo_funcs;
+	mutex_init(&bo->map_lock);
+	INIT_LIST_HEAD(&bo->link);
+	return &bo->shmem.base;
+}
+
+/**
+ * dim_bo_map_local() - map a local object for the engine
+ * @obj: a local object
+ *
+ * The first call pins the pages and DMA-maps all of them; later ones
+ * return that table. Call without reservation locks held (pinning may
+ * take the object's), inside the device's unplug section, so that
+ * dim_unmap_objects() finds every mapping.
+ *
+ * Return: the DMA-mapped table, or an ERR_PTR.
+ */
+struct sg_table *dim_bo_map_local(struct drm_gem_object *obj)
+{
+	struct dim_local_bo *bo = to_local_bo(obj);
+	struct dim_device *dim = to_dim(obj->dev);
 	struct device *dev = obj->dev->dev;	/* the engine's */
-	pgoff_t first = offset >> PAGE_SHIFT;
-	pgoff_t last = (offset + size - 1) >> PAGE_SHIFT;
-	unsigned int max_segment;
 	struct sg_table *sgt;
+	unsigned int max_segment;
 	int ret;
+
+	mutex_lock(&bo->map_lock);
+	sgt = bo->sgt;
+	if (sgt)
+		goto out;
 
 	/* Segments the DMA layer can map whole (swiotlb caps them too). */
 	max_segment = min_t(size_t, dma_max_mapping_size(dev),
 			    dma_get_max_seg_size(dev));
-
-	ret = drm_gem_shmem_pin(shmem);
-	if (ret)
-		return ERR_PTR(ret);
+	ret = drm_gem_shmem_pin(&bo->shmem);
+	if (ret) {
+		sgt = ERR_PTR(ret);
+		goto out;
+	}
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	ret = sgt ? 0 : -ENOMEM;
 	if (!ret)
-		ret = sg_alloc_table_from_pages_segment(sgt,
-							shmem->pages + first,
-							last - first + 1,
-							offset_in_page(offset),
-							size, max_segment,
+		ret = sg_alloc_table_from_pages_segment(sgt, bo->shmem.pages,
+							obj->size >> PAGE_SHIFT,
+							0, obj->size,
+							max_segment,
 							GFP_KERNEL);
+	if (!ret) {
+		ret = dma_map_sgtable(dev, sgt, DMA_BIDIRECTIONAL, 0);
+		if (ret)
+			sg_free_table(sgt);
+	}
 	if (ret) {
 		kfree(sgt);
-		drm_gem_shmem_unpin(shmem);
-		return ERR_PTR(ret);
+		drm_gem_shmem_unpin(&bo->shmem);
+		sgt = ERR_PTR(ret);
+		goto out;
 	}
+	bo->sgt = sgt;
+	mutex_unlock(&bo->map_lock);
+
+	/*
+	 * Listed after map_lock drops (unplug takes the two the other way
+	 * round). Only the caller that mapped lists it, and the object
+	 * cannot be freed meanwhile: the caller holds a reference.
+	 */
+	mutex_lock(&dim->objects_lock);
+	list_add_tail(&bo->link, &dim->locals);
+	mutex_unlock(&dim->objects_lock);
+	return sgt;
+out:
+	mutex_unlock(&bo->map_lock);
 	return sgt;
 }
 
-/**
- * dim_bo_unpin_local() - undo dim_bo_pin_local()
- * @obj: the local object
- * @sgt: the table dim_bo_pin_local() returned, no longer DMA-mapped
+/*
+ * Unplug: drop the engine's mapping of every local object. Under
+ * objects_lock, which an object's free takes to unmap it too: an object
+ * being freed is either still listed, and alive until this is done with
+ * it, or already unmapped.
  */
-void dim_bo_unpin_local(struct drm_gem_object *obj, struct sg_table *sgt)
+static void dim_unmap_locals(struct dim_device *dim)
 {
-	sg_free_table(sgt);
-	kfree(sgt);
-	drm_gem_shmem_unpin(to_drm_gem_shmem_obj(obj));
+	struct dim_local_bo *bo, *tmp;
+
+	mutex_lock(&dim->objects_lock);
+	list_for_each_entry_safe(bo, tmp, &dim->locals, link) {
+		list_del_init(&bo->link);
+		dim_local_bo_unmap(bo);
+	}
+	mutex_unlock(&dim->objects_lock);
 }
 
 /**
- * dim_unmap_imports() - unplug: drop every imported object's mapping
- * @dim: the device, its ring stopped and unplugging set
+ * dim_unmap_objects() - unplug: drop every mapping the engine holds
+ * @dim: the device, its scheduler stopped and unplugging set
  *
  * The objects stay (open files hold them) but no mapping for the engine
  * outlives the device; move_notify maps nothing any more.
  */
-void dim_unmap_imports(struct dim_device *dim)
+void dim_unmap_objects(struct dim_device *dim)
 {
 	struct dim_import_bo *bo;
 
-	mutex_lock(&dim->imports_lock);
+	mutex_lock(&dim->objects_lock);
 	list_for_each_entry(bo, &dim->imports, link) {
 		dma_resv_lock(bo->base.resv, NULL);
 		if (bo->sgt)
@@ -303,7 +401,8 @@ void dim_unmap_imports(struct dim_device *dim)
 		bo->in_use = false;
 		dma_resv_unlock(bo->base.resv);
 	}
-	mutex_unlock(&dim->imports_lock);
+	mutex_unlock(&dim->objects_lock);
+	dim_unmap_locals(dim);
 }
 
 /**

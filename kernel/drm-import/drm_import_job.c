@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * drm-import: job submission.
+ * drm-import: job submission, on drm_sched.
  *
- * A submission checks every field, looks up the objects and fences, pins
- * the local objects, then takes the objects' reservation locks and, under
- * them: maps imported objects (waiting for a restore, unlocked, when one
- * is revoked), collects the fences already there as implicit
- * dependencies, adds the job's fence (write for the destination, read for
- * the source) and queues the job on the ring. Queuing under the locks
- * matters: a revocation, which runs under the same lock, then always finds
- * the job and cancels it before the exporter waits for the fences.
+ * A submission checks every field, looks up the objects and fences, maps
+ * local objects for the engine (once per object), then takes the
+ * objects' reservation locks and, under them: maps imported objects
+ * (waiting for a restore, unlocked, when one is revoked), collects the
+ * fences already there as implicit dependencies, arms the scheduler job,
+ * adds its finished fence (write for the destination, read for the
+ * source) and pushes it to the file's entity. Pushing under the locks
+ * matters: a revocation, which runs under the same lock, then always
+ * finds the job and cancels it before the exporter waits for the fences.
  *
- * Each job's fence has its own context: revocation cancels queued jobs
- * out of submission order, so jobs' fences cannot share a timeline.
+ * drm_sched sees one dependency per job, its gate: a fence of ours that
+ * signals when every dependency did, or at once when the job is canceled
+ * or its dependencies are later than its timeout. A canceled job so never
+ * waits for a fence another driver may never signal.
  */
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -24,20 +27,27 @@
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/sync_file.h>
+#include <drm/spsc_queue.h>
 
 #include "../include/uapi/drm/drm_import.h"
 #include "drm_import_drv.h"
 #include "drm_import_job.h"
+#include "vramshare_compat.h"
 
 static unsigned int job_timeout_ms = 10000;
 module_param(job_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(job_timeout_ms,
-		 "Default bound on a job's life from submission to its end (default 10000)");
+		 "Default bound on a job's wait for its dependencies and for restores (default 10000)");
 
 static unsigned int job_timeout_max_ms = 60000;
 module_param(job_timeout_max_ms, uint, 0644);
 MODULE_PARM_DESC(job_timeout_max_ms,
-		 "Largest timeout a submission may ask for (default 60000): one client cannot hold the ring for longer");
+		 "Largest timeout a submission may ask for (default 60000)");
+
+static unsigned int max_queued_jobs = 256;
+module_param(max_queued_jobs, uint, 0644);
+MODULE_PARM_DESC(max_queued_jobs,
+		 "Jobs one open file may have waiting for the engine; more are refused with EBUSY (default 256)");
 
 /*
  * The module's own queue: jobs are retired and freed here, never where
@@ -53,108 +63,95 @@ static const char *dim_fence_driver_name(struct dma_fence *fence)
 
 static const char *dim_fence_timeline_name(struct dma_fence *fence)
 {
-	return "job";
+	return "engine";
 }
 
-/*
- * Local objects are pinned by the job itself, before it takes any lock:
- * one table per side, of exactly the bytes that side touches (a copy
- * within one object has two disjoint tables).
- */
-static int dim_job_pin_local(struct dim_job *job)
+static const char *dim_gate_timeline_name(struct dma_fence *fence)
 {
-	struct drm_gem_object *objs[2] = { job->src, job->dst };
-	u64 offsets[2] = { job->src_offset, job->dst_offset };
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		struct sg_table *sgt;
-
-		if (!objs[i] || dim_bo_is_imported(objs[i]))
-			continue;
-		sgt = dim_bo_pin_local(objs[i], offsets[i], job->size);
-		if (IS_ERR(sgt))
-			return PTR_ERR(sgt);
-		job->local_sgt[i] = sgt;
-	}
-	return 0;
+	return "gate";
 }
 
-/* The engine reads the source and writes the destination. */
-static const enum dma_data_direction dim_local_dir[2] = {
-	DMA_TO_DEVICE, DMA_BIDIRECTIONAL,
+/* The gate lives in the job; it has no memory of its own to free. */
+static void dim_gate_release(struct dma_fence *fence)
+{
+}
+
+static const struct dma_fence_ops dim_gate_ops = {
+	.get_driver_name = dim_fence_driver_name,
+	.get_timeline_name = dim_gate_timeline_name,
+	.release = dim_gate_release,
 };
 
 /**
- * dim_job_map_local() - map the job's local tables for the engine
- * @job: the job about to run its first transfer
+ * dim_job_gate_open() - let drm_sched run the job now
+ * @job: the job
+ * @error: 0 when the dependencies signalled; otherwise the job's error
+ *         (recorded only while the gate is still closed)
  *
- * Only the running job is mapped: the pages of queued jobs may overlap,
- * and a device may hold only a few overlapping writable mappings of one
- * cacheline. No allocation with reclaim: this runs on the fence signalling
- * path.
- *
- * Return: 0 or -errno.
+ * Any context.
  */
-int dim_job_map_local(struct dim_job *job)
+void dim_job_gate_open(struct dim_job *job, int error)
 {
-	struct device *dev = job->dim->engine->dev;
-	struct sg_table **sgts[2] = { &job->src_sgt, &job->dst_sgt };
-	int i, ret;
+	unsigned long flags;
 
-	for (i = 0; i < 2; i++) {
-		if (!job->local_sgt[i])
-			continue;
-		ret = dma_map_sgtable(dev, job->local_sgt[i], dim_local_dir[i],
-				      0);
-		if (ret) {
-			if (i && job->local_sgt[0])
-				dma_unmap_sgtable(dev, job->local_sgt[0],
-						  dim_local_dir[0], 0);
-			return ret;
-		}
-		*sgts[i] = job->local_sgt[i];
+	spin_lock_irqsave(&job->gate_lock, flags);
+	if (!dma_fence_is_signaled_locked(&job->gate)) {
+		if (error)
+			dim_job_set_error(job, error);
+		dma_fence_signal_locked(&job->gate);
 	}
-	job->local_mapped = true;
-	return 0;
+	spin_unlock_irqrestore(&job->gate_lock, flags);
 }
 
-/**
- * dim_job_unmap_dma() - drop the engine's mappings of the job's local
- * tables, handing what the engine wrote back to the CPU
- * @job: a job that ended; nothing if it never ran
- *
- * Before the job's fence signals. Any context: the job may end under an
- * exporter's reservation lock.
- */
-void dim_job_unmap_dma(struct dim_job *job)
+static void dim_gate_dep_signalled(struct dma_fence *fence,
+				   struct dma_fence_cb *cb)
 {
-	int i;
+	struct dim_job *job = container_of(cb, struct dim_dep_cb, cb)->job;
 
-	for (i = 0; i < 2 && job->local_mapped; i++)
-		if (job->local_sgt[i])
-			dma_unmap_sgtable(job->dim->engine->dev,
-					  job->local_sgt[i], dim_local_dir[i],
-					  0);
-	job->local_mapped = false;
+	if (atomic_dec_and_test(&job->gate_pending))
+		dim_job_gate_open(job, 0);
+}
+
+static void dim_gate_deadline(struct timer_list *t)
+{
+	dim_job_gate_open(container_of(t, struct dim_job, deadline),
+			  -ETIMEDOUT);
 }
 
 /*
- * Drop the job's tables of local objects and unpin them. Unpinning may
- * take the object's reservation lock (6.5 and later): never from where a
- * job ends.
+ * Before the job is pushed: the gate counts the dependencies down, and
+ * the deadline opens it with -ETIMEDOUT if they are late.
  */
-static void dim_job_unpin(struct dim_job *job)
+static void dim_job_gate_arm(struct dim_job *job)
 {
-	struct drm_gem_object *objs[2] = { job->src, job->dst };
-	int i;
+	unsigned int i;
 
-	dim_job_unmap_dma(job);
-	for (i = 0; i < 2; i++) {
-		if (job->local_sgt[i])
-			dim_bo_unpin_local(objs[i], job->local_sgt[i]);
-		job->local_sgt[i] = NULL;
+	atomic_set(&job->gate_pending, 1);
+	for (i = 0; i < job->ndeps; i++) {
+		job->dep_cbs[i].job = job;
+		atomic_inc(&job->gate_pending);
+		if (dma_fence_add_callback(job->deps[i], &job->dep_cbs[i].cb,
+					   dim_gate_dep_signalled))
+			atomic_dec(&job->gate_pending);	/* signalled already */
 	}
+	mod_timer(&job->deadline, job->expires);
+	if (atomic_dec_and_test(&job->gate_pending))
+		dim_job_gate_open(job, 0);
+}
+
+/**
+ * dim_job_gate_disarm() - drop the gate's callbacks and deadline
+ * @job: a job drm_sched is done with
+ *
+ * Process context.
+ */
+void dim_job_gate_disarm(struct dim_job *job)
+{
+	unsigned int i;
+
+	timer_delete_sync(&job->deadline);
+	for (i = 0; i < job->ndeps; i++)
+		dma_fence_remove_callback(job->deps[i], &job->dep_cbs[i].cb);
 }
 
 /* What the job holds besides its fence; it all goes once the job ends. */
@@ -162,7 +159,6 @@ static void dim_job_put_refs(struct dim_job *job)
 {
 	while (job->ndeps)
 		dma_fence_put(job->deps[--job->ndeps]);
-	dim_job_unpin(job);
 	if (job->src)
 		drm_gem_object_put(job->src);
 	if (job->dst)
@@ -173,10 +169,10 @@ static void dim_job_put_refs(struct dim_job *job)
 
 /*
  * Dropping the objects may free an imported one, which takes its
- * reservation lock, and a job ends under such a lock when a revocation
- * cancels it: so the references go from a worker. They must go when the
- * job ends, not with the fence: the objects' reservation objects hold the
- * fence.
+ * reservation lock: never from drm_sched's free_job, which shares a
+ * thread with run_job. They must go when the job ends, not with the
+ * fence: the objects' reservation objects hold the finished fence, which
+ * holds this job's fence.
  */
 static void dim_job_retire_work(struct work_struct *work)
 {
@@ -188,8 +184,8 @@ static void dim_job_retire_work(struct work_struct *work)
 
 /**
  * dim_job_retire() - release what an ended job holds, then drop the
- * reference on its fence the caller had
- * @job: a job whose fence has signalled
+ * job's own reference on its fence
+ * @job: a job drm_sched is done with
  *
  * Any context.
  */
@@ -207,7 +203,7 @@ static void dim_job_free_work(struct work_struct *work)
 {
 	struct dim_job *job = container_of(work, struct dim_job, free_work);
 
-	dim_job_put_refs(job);	/* a job that was never queued */
+	dim_job_put_refs(job);	/* a job that was never pushed */
 	drm_dev_put(&job->dim->drm);
 	dma_fence_free(&job->fence);
 	module_put(THIS_MODULE);
@@ -267,11 +263,14 @@ static struct dim_job *dim_job_alloc(struct dim_device *dim, u32 timeout_ms)
 	spin_lock_init(&job->fence_lock);
 	dma_fence_init(&job->fence, &dim_fence_ops, &job->fence_lock,
 		       dma_fence_context_alloc(1), 1);
+	spin_lock_init(&job->gate_lock);
+	dma_fence_init(&job->gate, &dim_gate_ops, &job->gate_lock,
+		       dma_fence_context_alloc(1), 1);
+	timer_setup(&job->deadline, dim_gate_deadline, 0);
 	INIT_LIST_HEAD(&job->link);
 	drm_dev_get(&dim->drm);
 	job->dim = dim;
-	job->deadline = jiffies +
-			msecs_to_jiffies(timeout_ms ?: job_timeout_ms);
+	job->expires = jiffies + msecs_to_jiffies(timeout_ms ?: job_timeout_ms);
 	return job;
 }
 
@@ -350,6 +349,32 @@ static int dim_job_objects(struct dim_job *job, struct drm_gem_object **objs)
 }
 
 /*
+ * Map the local objects for the engine, before any reservation lock: an
+ * object is mapped once, at its first job, and stays mapped until it is
+ * freed or the device goes.
+ */
+static int dim_job_map_locals(struct dim_job *job)
+{
+	struct drm_gem_object *objs[2] = { job->src, job->dst };
+	struct sg_table **sgts[2] = { &job->src_sgt, &job->dst_sgt };
+	bool *local[2] = { &job->src_local, &job->dst_local };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct sg_table *sgt;
+
+		if (!objs[i] || dim_bo_is_imported(objs[i]))
+			continue;
+		sgt = dim_bo_map_local(objs[i]);
+		if (IS_ERR(sgt))
+			return PTR_ERR(sgt);
+		*sgts[i] = sgt;
+		*local[i] = true;
+	}
+	return 0;
+}
+
+/*
  * Map the imported objects, under their locks. On -ENODEV, *revoked is
  * the object whose exporter revoked it, and *seen its invalidation count.
  */
@@ -358,8 +383,6 @@ static int dim_job_map_imports(struct dim_job *job,
 {
 	struct drm_gem_object *objs[2] = { job->src, job->dst };
 	struct sg_table **sgts[2] = { &job->src_sgt, &job->dst_sgt };
-	u64 *sgt_offsets[2] = { &job->src_sgt_offset, &job->dst_sgt_offset };
-	u64 offsets[2] = { job->src_offset, job->dst_offset };
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -374,7 +397,6 @@ static int dim_job_map_imports(struct dim_job *job,
 			return PTR_ERR(sgt);
 		}
 		*sgts[i] = sgt;
-		*sgt_offsets[i] = offsets[i];	/* the whole dma-buf's table */
 	}
 	return 0;
 }
@@ -414,7 +436,9 @@ static int dim_job_lock(struct dim_device *dim, struct dim_job *job, u32 flags,
 
 		if (!drm_dev_enter(&dim->drm, idx))
 			return -ENODEV;
-		ret = drm_gem_lock_reservations(objs, nobjs, ctx);
+		ret = dim_job_map_locals(job);
+		if (!ret)
+			ret = drm_gem_lock_reservations(objs, nobjs, ctx);
 		if (ret) {
 			drm_dev_exit(*idx);
 			return ret;
@@ -442,12 +466,16 @@ static int dim_job_lock(struct dim_device *dim, struct dim_job *job, u32 flags,
 
 /*
  * Under the locks: wait for what is already there (writers of the source,
- * everyone on the destination), publish the job's fence, then queue. Once
- * queued the job may end and drop its objects at any time: the caller
- * holds its own references until it unlocks.
+ * everyone on the destination), then arm, publish and push, in one go
+ * under the file's submit lock (drm_sched wants a file's jobs armed and
+ * pushed in the same order). Nothing fails once the job is armed: that is
+ * drm_sched's point of no return. Once pushed the job may end and drop its objects at any
+ * time: the caller holds its own references until it unlocks.
  */
-static int dim_job_queue_locked(struct dim_device *dim, struct dim_job *job,
-				struct drm_gem_object **objs, int nobjs)
+static int dim_job_push_locked(struct dim_device *dim, struct dim_file *dfile,
+			       struct dim_job *job,
+			       struct drm_gem_object **objs, int nobjs,
+			       struct dma_fence **finished)
 {
 	struct dma_fence *fence;
 	int i, ret;
@@ -469,41 +497,49 @@ static int dim_job_queue_locked(struct dim_device *dim, struct dim_job *job,
 	if (ret)
 		return ret;
 
-	dma_resv_add_fence(job->dst->resv, &job->fence, DMA_RESV_USAGE_WRITE);
+	mutex_lock(&dfile->submit_lock);
+	drm_sched_job_arm(&job->base);
+	fence = &job->base.s_fence->finished;
+	dma_resv_add_fence(job->dst->resv, fence, DMA_RESV_USAGE_WRITE);
 	if (nobjs == 2)
-		dma_resv_add_fence(job->src->resv, &job->fence,
-				   DMA_RESV_USAGE_READ);
-	ret = dim_ring_push(&dim->ring, job);
-	if (ret) {
-		/* Published already: it must signal. */
-		dma_fence_set_error(&job->fence, ret);
-		dma_fence_signal(&job->fence);
-	}
-	return ret;
+		dma_resv_add_fence(job->src->resv, fence, DMA_RESV_USAGE_READ);
+	*finished = dma_fence_get(fence);
+	dim_ring_add(&dim->ring, job);
+	dim_job_gate_arm(job);
+	drm_sched_entity_push_job(&job->base);
+	mutex_unlock(&dfile->submit_lock);
+	return 0;
 }
 
 /*
- * Submit a job; on success *fence holds a reference on its fence, and the
- * out-fences the caller asked for are in place. Only the queueing runs
- * inside the device's unplug section; waits stay outside it.
+ * Submit a job; on success *fence holds a reference on its finished
+ * fence, and the out-fences the caller asked for are in place. Only the
+ * pushing runs inside the device's unplug section; waits stay outside it.
  */
 static int dim_submit(struct drm_device *drm, struct drm_file *file,
 		      struct drm_import_submit *args, struct dma_fence **fence)
 {
 	struct dim_device *dim = to_dim(drm);
+	struct dim_file *dfile = file->driver_priv;
 	struct drm_syncobj *out_syncobj = NULL;
 	struct sync_file *sync_file = NULL;
 	struct drm_gem_object *objs[2];
 	struct ww_acquire_ctx ctx;
+	bool sched_job = false;
 	struct dim_job *job;
 	int nobjs, i, idx, fd = -1, ret;
 
 	ret = dim_check_submit(args);
 	if (ret)
 		return ret;
+	/* A bound, not a count: concurrent submitters may pass it together. */
+	if (spsc_queue_count(&dfile->entity.job_queue) >=
+	    READ_ONCE(max_queued_jobs))
+		return -EBUSY;	/* not EAGAIN: libdrm's drmIoctl() retries that */
 	job = dim_job_alloc(dim, args->timeout_ms);
 	if (IS_ERR(job))
 		return PTR_ERR(job);
+	job->owner = dfile->id;
 
 	ret = dim_job_lookup(job, file, args);
 	if (!ret)
@@ -515,14 +551,14 @@ static int dim_submit(struct drm_device *drm, struct drm_file *file,
 	}
 	if (!ret && args->flags & DRM_IMPORT_SUBMIT_OUT_FENCE_FD) {
 		fd = get_unused_fd_flags(O_CLOEXEC);
-		sync_file = fd < 0 ? NULL : sync_file_create(&job->fence);
 		if (fd < 0)
 			ret = fd;
-		else if (!sync_file)
-			ret = -ENOMEM;
 	}
-	if (!ret)
-		ret = dim_job_pin_local(job);
+	if (!ret) {
+		ret = vrs_drm_sched_job_init(&job->base, &dfile->entity, dfile,
+					     file);
+		sched_job = !ret;
+	}
 	if (ret)
 		goto out_err;
 
@@ -531,7 +567,7 @@ static int dim_submit(struct drm_device *drm, struct drm_file *file,
 		drm_gem_object_get(objs[i]);
 	ret = dim_job_lock(dim, job, args->flags, objs, nobjs, &ctx, &idx);
 	if (!ret) {
-		ret = dim_job_queue_locked(dim, job, objs, nobjs);
+		ret = dim_job_push_locked(dim, dfile, job, objs, nobjs, fence);
 		drm_gem_unlock_reservations(objs, nobjs, &ctx);
 		drm_dev_exit(idx);
 	}
@@ -540,29 +576,31 @@ static int dim_submit(struct drm_device *drm, struct drm_file *file,
 	if (ret)
 		goto out_err;
 
+	/* Pushed: drm_sched owns the job now. */
 	if (out_syncobj) {
-		drm_syncobj_replace_fence(out_syncobj, &job->fence);
+		drm_syncobj_replace_fence(out_syncobj, *fence);
 		drm_syncobj_put(out_syncobj);
 	}
-	if (sync_file) {
+	if (fd >= 0) {
+		sync_file = sync_file_create(*fence);
+		if (!sync_file) {
+			/* The job runs; only its sync_file is missing. */
+			put_unused_fd(fd);
+			dma_fence_put(*fence);
+			return -ENOMEM;
+		}
 		fd_install(fd, sync_file->file);
 		args->out_fence_fd = fd;
 	}
-	*fence = &job->fence;
 	return 0;
 
 out_err:
-	if (sync_file)
-		fput(sync_file->file);
 	if (fd >= 0)
 		put_unused_fd(fd);
 	if (out_syncobj)
 		drm_syncobj_put(out_syncobj);
-	/*
-	 * Now, not when the job is freed: a job refused by a stopped ring has
-	 * its fence in the objects' reservation objects already, and the
-	 * objects would keep the fence, and so the job, alive for ever.
-	 */
+	if (sched_job)
+		drm_sched_job_cleanup(&job->base);
 	dim_job_put_refs(job);
 	dma_fence_put(&job->fence);
 	return ret;

@@ -92,4 +92,40 @@ static inline void vrs_eventfd_signal(struct eventfd_ctx *ctx)
 #define VRS_VFIO_IOMMUFD_OPS
 #endif
 
+/*
+ * drm_sched (gpu-sched) moved between 6.1 and 6.12: jobs got credits (6.8)
+ * and a client id (6.14, in Debian's 6.12 too), the dependency callback
+ * became prepare_job (6.2), the init arguments gained the number of run
+ * queues, submission became a workqueue that can be paused (6.8), and
+ * 6.17 renamed the timeout handler's NOMINAL status RESET. One job takes
+ * one credit here. drm_sched_init() with a struct of arguments is in both
+ * Debian kernels (backported to 6.1), not in upstream 6.2 to 6.14.
+ */
+#ifdef VRS_HAVE_DRM_SCHED_CLIENT_ID
+#define vrs_drm_sched_job_init(job, entity, owner, file) \
+	drm_sched_job_init(job, entity, 1, owner, (file)->client_id)
+#elif defined(VRS_HAVE_DRM_SCHED_JOB_CREDITS)
+#define vrs_drm_sched_job_init(job, entity, owner, file) \
+	drm_sched_job_init(job, entity, 1, owner)
+#else
+#define vrs_drm_sched_job_init(job, entity, owner, file) \
+	drm_sched_job_init(job, entity, owner)
+#endif
+
+#ifdef VRS_HAVE_DRM_SCHED_PREPARE_JOB
+#define VRS_DRM_SCHED_DEPENDENCY_OP(fn)	.prepare_job = (fn),
+#else
+#define VRS_DRM_SCHED_DEPENDENCY_OP(fn)	.dependency = (fn),
+#endif
+
+#ifdef VRS_HAVE_DRM_SCHED_NUM_RQS
+#define VRS_DRM_SCHED_NUM_RQS	.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+#else
+#define VRS_DRM_SCHED_NUM_RQS
+#endif
+
+#ifndef VRS_HAVE_DRM_GPU_SCHED_STAT_NOMINAL
+#define DRM_GPU_SCHED_STAT_NOMINAL	DRM_GPU_SCHED_STAT_RESET
+#endif
+
 #endif /* VRAMSHARE_COMPAT_H */

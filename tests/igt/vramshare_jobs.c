@@ -62,9 +62,14 @@ static int b_fd(void)
 	return vrs_importer_fd(gpus.b);
 }
 
+static int submit_on(int fd, struct drm_import_submit *s)
+{
+	return drmIoctl(fd, DRM_IOCTL_IMPORT_SUBMIT, s) ? -errno : 0;
+}
+
 static int submit(struct drm_import_submit *s)
 {
-	return drmIoctl(b_fd(), DRM_IOCTL_IMPORT_SUBMIT, s) ? -errno : 0;
+	return submit_on(b_fd(), s);
 }
 
 static struct drm_import_submit copy_job(uint32_t dst, uint64_t dst_off,
@@ -89,24 +94,34 @@ static struct drm_import_submit fill_job(uint32_t dst, uint64_t off,
 	return s;
 }
 
-/* Submits with an out-fence; returns the sync_file. */
-static int submit_fenced(struct drm_import_submit *s)
+/* Submits on the render node @fd with an out-fence; returns the sync_file. */
+static int submit_fenced_on(int fd, struct drm_import_submit *s)
 {
 	int ret;
 
 	s->flags |= DRM_IMPORT_SUBMIT_OUT_FENCE_FD;
-	ret = submit(s);
+	ret = submit_on(fd, s);
 	igt_assert_f(ret == 0, "submit: %s\n", strerror(-ret));
 	igt_assert(s->out_fence_fd > 0);
 	return s->out_fence_fd;
 }
 
-/* Submits @s waiting for the sync_file @in_fence; returns the job's. */
-static int submit_after(struct drm_import_submit *s, int in_fence)
+static int submit_fenced(struct drm_import_submit *s)
+{
+	return submit_fenced_on(b_fd(), s);
+}
+
+/* Submits @s on @fd, waiting for the sync_file @in_fence; returns the job's. */
+static int submit_after_on(int fd, struct drm_import_submit *s, int in_fence)
 {
 	s->flags |= DRM_IMPORT_SUBMIT_IN_FENCE_FD;
 	s->in_fence_fd = in_fence;
-	return submit_fenced(s);
+	return submit_fenced_on(fd, s);
+}
+
+static int submit_after(struct drm_import_submit *s, int in_fence)
+{
+	return submit_after_on(b_fd(), s, in_fence);
 }
 
 /* Runs a job to its end; returns 0 or its error. */
@@ -334,6 +349,25 @@ static void edu_params(char *params, size_t len)
 				 "%s ", word + strlen(prefix));
 }
 
+/* A second client of GPU B: its own file, so its own scheduler entity. */
+struct client {
+	struct vrs_importer *imp;
+	int fd;
+};
+
+static void client_open(struct client *c)
+{
+	igt_assert_eq(vrs_importer_open(gpus.b_node, &c->imp), 0);
+	c->fd = vrs_importer_fd(c->imp);
+}
+
+static void client_local(struct client *c, struct local *l, uint64_t size)
+{
+	l->size = size;
+	igt_assert_eq(vrs_bo_create(c->imp, size, &l->handle), 0);
+	igt_assert_eq(vrs_bo_mmap(c->imp, l->handle, size, (void **)&l->map), 0);
+}
+
 /* Unloads drm-import (its engine backend first); 0 or -errno after 5 s. */
 static int unload_importer(void)
 {
@@ -379,6 +413,24 @@ static void reload_importer(void)
 		igt_assert_eq(syscall(SYS_finit_module, ko, params, 0), 0);
 		close(ko);
 	}
+	reload_importer_node();
+}
+
+/*
+ * drm_sched's job timeout on the engine is fixed when the engine
+ * registers: set engine_timeout_ms, then unbind and probe GPU B's engine
+ * again. GPU B is reopened; objects of the old open are gone with it.
+ */
+static void set_engine_timeout(const char *ms)
+{
+	char address[32];
+
+	write_param("engine_timeout_ms", ms);
+	importer_address(address, sizeof(address));
+	vrs_importer_close(gpus.b);
+	gpus.b = NULL;
+	vs_write_file("/sys/bus/pci/drivers/drm_import-edu", "unbind", address);
+	vs_write_file("/sys/bus/pci", "drivers_probe", address);
 	reload_importer_node();
 }
 
@@ -628,6 +680,179 @@ igt_main
 			local_free(&obj[i]);
 	}
 
+	igt_describe("One client's jobs waiting for a fence that has not signalled do not delay another client's: each open file has its own scheduler entity");
+	igt_subtest("waiting-client-does-not-block-another") {
+		struct drm_import_submit s;
+		struct local src, dst, l;
+		struct foreign f;
+		struct client c;
+		int in, out[6], i;
+
+		client_open(&c);
+		client_local(&c, &src, PAGE);
+		client_local(&c, &dst, PAGE);
+		vs_fill(src.map, PAGE, 91);
+		vs_set(dst.map, 0, PAGE);
+		foreign_new(&f, PAGE);
+		in = foreign_sync_file(&f);
+		for (i = 0; i < 6; i++) {
+			s = copy_job(dst.handle, 0, src.handle, 0, PAGE);
+			s.timeout_ms = 60000;
+			out[i] = submit_after_on(c.fd, &s, in);
+		}
+
+		local_new(&l, PAGE);
+		vs_set(l.map, 0, PAGE);
+		s = fill_job(l.handle, 0, 64, 0x09090909u);
+		s.timeout_ms = 1000;
+		igt_assert_eq(run(s), 0);
+		igt_assert_eq(vs_check_value(l.map, 9, 64), -1);
+		igt_assert_eq(vs_check_value(l.map + 64, 0, PAGE - 64), -1);
+		for (i = 0; i < 6; i++)
+			igt_assert_eq(vrs_fence_wait(out[i], 0), -ETIME);
+
+		foreign_signal(&f);
+		for (i = 0; i < 6; i++) {
+			igt_assert_eq(vrs_fence_wait(out[i], 60000), 0);
+			close(out[i]);
+		}
+		igt_assert_eq(vs_check(dst.map, PAGE, 91), -1);
+		close(in);
+		foreign_free(&f);
+		local_free(&l);
+		munmap(src.map, src.size);
+		munmap(dst.map, dst.size);
+		vrs_importer_close(c.imp);
+	}
+
+	igt_describe("A reader in one client waits for a writer in another on an object they share through PRIME (implicit synchronisation across entities)");
+	igt_subtest("implicit-sync-across-clients") {
+		struct drm_import_submit s;
+		struct local src, x, y;
+		struct foreign f;
+		struct client c;
+		uint32_t x_here;
+		int in, dmabuf, writer, reader;
+
+		client_open(&c);
+		client_local(&c, &src, PAGE);
+		client_local(&c, &x, PAGE);
+		vs_fill(src.map, PAGE, 93);
+		vs_set(x.map, 0, PAGE);
+		igt_assert_eq(drmPrimeHandleToFD(c.fd, x.handle,
+						 O_CLOEXEC | O_RDWR, &dmabuf), 0);
+		igt_assert_eq(drmPrimeFDToHandle(b_fd(), dmabuf, &x_here), 0);
+		local_new(&y, PAGE);
+		vs_set(y.map, 0, PAGE);
+		foreign_new(&f, PAGE);
+		in = foreign_sync_file(&f);
+
+		/* The other client writes X once the foreign fence signals */
+		s = copy_job(x.handle, 0, src.handle, 0, PAGE);
+		s.timeout_ms = 60000;
+		writer = submit_after_on(c.fd, &s, in);
+		/* This one reads X, with no explicit fence */
+		s = copy_job(y.handle, 0, x_here, 0, PAGE);
+		s.timeout_ms = 60000;
+		reader = submit_fenced(&s);
+		igt_assert_eq(vrs_fence_wait(reader, 1000), -ETIME);
+		igt_assert_eq(vs_check_value(y.map, 0, PAGE), -1);
+
+		foreign_signal(&f);
+		igt_assert_eq(vrs_fence_wait(reader, 60000), 0);
+		igt_assert_eq(vrs_fence_wait(writer, 0), 0);
+		igt_assert_eq(vs_check(y.map, PAGE, 93), -1);
+		close(reader);
+		close(writer);
+		close(in);
+		foreign_free(&f);
+		local_free(&y);
+		igt_assert_eq(vrs_bo_close(gpus.b, x_here), 0);
+		close(dmabuf);
+		munmap(src.map, src.size);
+		munmap(x.map, x.size);
+		vrs_importer_close(c.imp);
+	}
+
+	igt_describe("A client may have max_queued_jobs jobs waiting; one more is refused with -EBUSY, other clients go on, and the bound frees up as jobs run");
+	igt_subtest("queue-depth-bounded") {
+		struct drm_import_submit s;
+		struct local a, l;
+		struct foreign f;
+		struct client c;
+		int in, out[4], other, i;
+
+		write_param("max_queued_jobs", "4");
+		local_new(&a, PAGE);
+		foreign_new(&f, PAGE);
+		in = foreign_sync_file(&f);
+		for (i = 0; i < 4; i++) {
+			s = fill_job(a.handle, 0, PAGE, i);
+			s.timeout_ms = 60000;
+			out[i] = submit_after(&s, in);
+		}
+		s = fill_job(a.handle, 0, PAGE, 9);
+		igt_assert_eq(submit(&s), -EBUSY);
+
+		client_open(&c);
+		client_local(&c, &l, PAGE);
+		s = fill_job(l.handle, 0, PAGE, 0x0b0b0b0bu);
+		other = submit_fenced_on(c.fd, &s);
+		igt_assert_eq(vrs_fence_wait(other, 60000), 0);
+		igt_assert_eq(vs_check_value(l.map, 0x0b, PAGE), -1);
+
+		foreign_signal(&f);
+		for (i = 0; i < 4; i++) {
+			igt_assert_eq(vrs_fence_wait(out[i], 60000), 0);
+			close(out[i]);
+		}
+		run_ok(fill_job(a.handle, 0, PAGE, 0x0c0c0c0cu));
+		igt_assert_eq(vs_check_value(a.map, 0x0c, PAGE), -1);
+		write_param("max_queued_jobs", "256");
+		close(other);
+		close(in);
+		foreign_free(&f);
+		local_free(&a);
+		munmap(l.map, l.size);
+		vrs_importer_close(c.imp);
+	}
+
+	igt_describe("Closing a file fails its jobs still waiting for dependencies with -ESRCH at once; they write nothing");
+	igt_subtest("close-cancels-waiting-jobs") {
+		struct drm_import_submit s;
+		struct foreign f;
+		struct client c;
+		struct local x;
+		int in, out, dmabuf;
+
+		/* X seen through a dma-buf: a mapping of the file would keep it open */
+		client_open(&c);
+		client_local(&c, &x, PAGE);
+		munmap(x.map, x.size);
+		igt_assert_eq(drmPrimeHandleToFD(c.fd, x.handle,
+						 O_CLOEXEC | O_RDWR, &dmabuf), 0);
+		x.map = mmap(NULL, x.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     dmabuf, 0);
+		igt_assert(x.map != MAP_FAILED);
+		vs_set(x.map, UNTOUCHED, PAGE);
+		foreign_new(&f, PAGE);
+		in = foreign_sync_file(&f);
+		s = fill_job(x.handle, 0, PAGE, 0x0d0d0d0du);
+		s.timeout_ms = 60000;
+		out = submit_after_on(c.fd, &s, in);
+		igt_assert_eq(vrs_fence_wait(out, 300), -ETIME);
+
+		vrs_importer_close(c.imp);
+		igt_assert_eq(vrs_fence_wait(out, 5000), -ESRCH);
+		foreign_signal(&f);
+		igt_assert_eq(vs_check_value(x.map, UNTOUCHED, PAGE), -1);
+		close(out);
+		close(in);
+		foreign_free(&f);
+		munmap(x.map, x.size);
+		close(dmabuf);
+	}
+
 	igt_describe("A job waits for an unsignalled sync_file in-fence (from vgem) and runs once it signals");
 	igt_subtest("in-fence-sync-file") {
 		struct local src, dst;
@@ -768,15 +993,16 @@ igt_main
 
 	igt_describe("A transfer whose end never comes: the job fails with -ETIMEDOUT after at most that transfer, the engine is reset and works again");
 	igt_subtest("engine-hang-recovery") {
-		long long hangs = vs_job_counter(&gpus, "hangs");
+		long long hangs;
 		uint64_t mark = vs_kmsg_mark();
 		struct local a, b;
 
+		set_engine_timeout("1000");
+		hangs = vs_job_counter(&gpus, "hangs");
 		local_new(&a, 2 * PAGE);
 		local_new(&b, 2 * PAGE);
 		vs_fill(a.map, a.size, 71);
 		vs_set(b.map, 0, b.size);
-		write_param("engine_timeout_ms", "1000");
 		inject("inject_hang", 1);
 
 		igt_assert_eq(run(copy_job(b.handle, 0, a.handle, 0, a.size)),
@@ -789,20 +1015,19 @@ igt_main
 
 		run_ok(copy_job(b.handle, 0, a.handle, 0, a.size));
 		igt_assert_eq(vs_check(b.map, b.size, 71), -1);
-		write_param("engine_timeout_ms", "10000");
 		local_free(&a);
 		local_free(&b);
+		set_engine_timeout("10000");
 	}
 
 	igt_describe("An engine whose reset fails is lost: the job and every later one fail with -EIO; rebinding the engine's driver brings it back");
 	igt_subtest("engine-lost") {
-		char address[32];
 		struct drm_import_submit s;
 		uint64_t mark = vs_kmsg_mark();
 		struct local a;
 
+		set_engine_timeout("1000");
 		local_new(&a, PAGE);
-		write_param("engine_timeout_ms", "1000");
 		inject("inject_reset_failure", 1);
 		inject("inject_hang", 1);
 		igt_assert_eq(run(fill_job(a.handle, 0, PAGE, 1)), -ETIMEDOUT);
@@ -810,16 +1035,10 @@ igt_main
 		igt_assert_eq(run(fill_job(a.handle, 0, PAGE, 2)), -EIO);
 		s = fill_job(a.handle, 0, 16, 3);
 		igt_assert_eq(run(s), -EIO);
-		write_param("engine_timeout_ms", "10000");
 
+		/* Rebinding the engine's driver brings it back */
 		munmap(a.map, a.size);
-		vrs_importer_close(gpus.b);
-		gpus.b = NULL;
-		importer_address(address, sizeof(address));
-		vs_write_file("/sys/bus/pci/drivers/drm_import-edu", "unbind",
-			      address);
-		vs_write_file("/sys/bus/pci", "drivers_probe", address);
-		reload_importer_node();
+		set_engine_timeout("10000");
 		local_new(&a, PAGE);
 		run_ok(fill_job(a.handle, 0, PAGE, 0x05050505u));
 		igt_assert_eq(vs_check_value(a.map, 5, PAGE), -1);
@@ -1362,10 +1581,10 @@ igt_main
 		int hung;
 
 		igt_require(vs_p2p_possible(&gpus));
+		set_engine_timeout("8000");
 		window_open(&w, PAGE);
 		local_new(&a, PAGE);
 		run_ok(fill_job(w.handle, 0, PAGE, 0x0a0a0a0au));
-		write_param("engine_timeout_ms", "8000");
 		inject("inject_hang", 1);
 		s = fill_job(a.handle, 0, PAGE, 3);
 		hung = submit_fenced(&s);
@@ -1376,11 +1595,11 @@ igt_main
 		igt_info("reset with an idle import during a hang: %.2f s\n",
 			 took / 1e9);
 		igt_assert_eq(vrs_fence_wait(hung, 60000), -ETIMEDOUT);
-		write_param("engine_timeout_ms", "10000");
 		igt_assert_lt(took, 3000000000ull);
 		close(hung);
 		local_free(&a);
 		window_close(&w);
+		set_engine_timeout("10000");
 	}
 
 	igt_describe("Submissions racing the engine's unbind: each is refused or ends; once every file is closed the module unloads");

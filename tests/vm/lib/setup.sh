@@ -33,15 +33,35 @@ userspace_build() {
 		die "userspace build failed, see $RIG_CACHE/userspace-build.log"
 }
 
-# modules_ensure NAME MAKE-ARGS...: builds kernel/ against a kernel
-# (MAKE-ARGS select it: -C SRC O=OUT, or -C HEADERS) with W=1 and sparse;
-# a warning fails the build. Prints the directory holding the .ko files.
+# sched_build DIR SRC MAKE-ARGS...: builds gpu-sched (drm_sched) from the
+# kernel source SRC into DIR/gpu-sched, for a kernel that does not ship
+# it: DRM_SCHED has no prompt of its own (drivers select it), and the
+# rig's kernel builds no driver that does. It is the kernel's code, built
+# as it is: without the project's W=1 and sparse.
+sched_build() {
+	local dir=$1/gpu-sched src=$2/drivers/gpu/drm/scheduler
+	shift 2
+	mkdir -p "$dir"
+	cp "$src"/*.[ch] "$dir/"
+	cat >"$dir/Kbuild" <<-'KBUILD'
+		obj-m := gpu-sched.o
+		gpu-sched-y := sched_main.o sched_fence.o sched_entity.o
+	KBUILD
+	make "$@" M="$dir" modules
+}
+
+# modules_ensure NAME SCHED-SRC MAKE-ARGS...: builds kernel/ against a
+# kernel (MAKE-ARGS select it: -C SRC O=OUT, or -C HEADERS) with W=1 and
+# sparse; a warning fails the build. SCHED-SRC is the kernel source to
+# build gpu-sched from, or - when the kernel ships it. Prints the
+# directory holding the .ko files.
 modules_ensure() {
-	local name=$1 key dir log
-	shift
+	local name=$1 sched_src=$2 key dir log extra=()
+	shift 2
 	key=$( (cd "$TOP_DIR" && find kernel tests/kmod -type f \
 		\( -name '*.[ch]' -o -name Kbuild -o -name '*.mk' \) \
-		-print0 | sort -z | xargs -0 sha256sum; echo "$name $*") | sha256sum | cut -c1-16)
+		-print0 | sort -z | xargs -0 sha256sum; echo "$name $sched_src $*";
+		declare -f sched_build) | sha256sum | cut -c1-16)
 	dir=$RIG_CACHE/modules-$key
 	if [ ! -f "$dir/.rig-complete" ]; then
 		rm -rf "$dir"
@@ -50,8 +70,13 @@ modules_ensure() {
 		cp -a "$TOP_DIR/kernel" "$dir/kernel"
 		cp -a "$TOP_DIR/tests/kmod" "$dir/tests/kmod"
 		log=$RIG_CACHE/modules-$key.log
+		if [ "$sched_src" != - ]; then
+			sched_build "$dir" "$sched_src" "$@" >"$log.gpu-sched" 2>&1 ||
+				die "gpu-sched build failed, see $log.gpu-sched"
+			extra=(KBUILD_EXTRA_SYMBOLS="$dir/gpu-sched/Module.symvers")
+		fi
 		{
-			make "$@" M="$dir/kernel" W=1 C=1 modules &&
+			make "$@" "${extra[@]}" M="$dir/kernel" W=1 C=1 modules &&
 				make "$@" M="$dir/tests/kmod" W=1 C=1 modules
 		} >"$log" 2>&1 || die "module build failed, see $log"
 		if grep -E "warning:|error:" "$log" >"$dir/warnings"; then
@@ -69,8 +94,9 @@ setup_all() {
 	deps_ensure
 	userspace_build
 	RIG_KERNEL=$(kernel_ensure) || exit 1
-	RIG_RIG_MODULE_DIR=$(modules_ensure rig -C "$(readlink -f "$RIG_KERNEL/source")" \
-		O="$RIG_KERNEL") || exit 1
+	local src
+	src=$(readlink -f "$RIG_KERNEL/source")
+	RIG_RIG_MODULE_DIR=$(modules_ensure rig "$src" -C "$src" O="$RIG_KERNEL") || exit 1
 }
 
 # kernel_select: the kernel of the loaded topology; sets RIG_KERNEL_IMAGE,

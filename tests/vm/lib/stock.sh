@@ -81,5 +81,5 @@ stock_ensure() {
 		die "Debian's kernel ${1:-} is not installed (linux-image)"
 	RIG_KERNEL_IMAGE=/boot/vmlinuz-$ver
 	RIG_INITRD=$(stock_initramfs "$ver")
-	RIG_MODULE_DIR=$(modules_ensure "stock-$ver" -C "/lib/modules/$ver/build") || exit 1
+	RIG_MODULE_DIR=$(modules_ensure "stock-$ver" - -C "/lib/modules/$ver/build") || exit 1
 }

@@ -4,9 +4,10 @@
  *
  * Objects are either local (system memory, created here) or imported
  * (PRIME fd to handle, a dynamic peer-to-peer attachment). Jobs (copy and
- * fill) run asynchronously on the device's engine, in submission order;
- * each has a dma-fence that signals when it ends, with an error if it
- * failed. The fence is returned as a sync_file and/or placed in a
+ * fill) run asynchronously on the device's engine, scheduled by drm_sched
+ * (version 0.3): an open file's jobs in submission order, files by
+ * drm_sched's policy; each has a dma-fence that signals when it ends,
+ * with an error if it failed. The fence is returned as a sync_file and/or placed in a
  * drm_syncobj, and added to the reservation objects of the objects the
  * job touches (implicit synchronisation). See docs/importer.md.
  *
@@ -24,7 +25,7 @@ extern "C" {
 #endif
 
 #define DRM_IMPORT_VERSION_MAJOR	0
-#define DRM_IMPORT_VERSION_MINOR	2
+#define DRM_IMPORT_VERSION_MINOR	3
 
 #define DRM_IMPORT_BO_CREATE		0x00
 #define DRM_IMPORT_BO_MMAP_OFFSET	0x01
@@ -148,11 +149,12 @@ struct drm_import_copy {
  * @size: bytes; not zero; every range must lie inside its object
  * @fill_value: fill: 32-bit pattern, repeated from the first byte
  *         written (little endian); copy: must be 0
- * @timeout_ms: bound on the job's life from submission (waiting for
- *         fences and restores, and running); past it the job fails with
- *         -ETIMEDOUT. 0 selects the driver's default (module parameter
- *         job_timeout_ms); more than the module parameter
- *         job_timeout_max_ms (default 60000) is refused
+ * @timeout_ms: bound, from submission, on the job's wait for a restore
+ *         and for its fences; past it the job fails with -ETIMEDOUT
+ *         without running. On the engine the driver's own bound applies
+ *         (module parameter engine_timeout_ms). 0 selects the driver's
+ *         default (module parameter job_timeout_ms); more than the module
+ *         parameter job_timeout_max_ms (default 60000) is refused
  * @in_fence_fd: a sync_file fd, with IN_FENCE_FD; otherwise must be 0
  * @out_fence_fd: out: with OUT_FENCE_FD, a new sync_file fd; must be 0
  * @in_syncobj: a drm_syncobj handle whose fence the job waits for, or 0
@@ -163,18 +165,24 @@ struct drm_import_copy {
  * writers of what it writes. Fences only order: a dependency that failed
  * does not fail the job.
  *
- * A job's fence signals with an error when the job fails: -ENODEV (an
- * object revoked with NO_WAIT, or the device unplugged), -ECANCELED (the
+ * A job's fence signals with an error when the job fails: -ENODEV (the
+ * device unplugged), -ECANCELED (the
  * exporter revoked an object while the job was queued or running; bytes
  * already written stay written), -ETIMEDOUT (@timeout_ms elapsed, or the
- * engine hung and was reset), -EIO (the engine could not be reset, or an
- * exporter's table does not cover its dma-buf).
+ * engine hung and was reset), -ESRCH (the file was closed before the job
+ * reached the engine; drm_sched's error for a killed entity's jobs), -EIO
+ * (the engine could not be reset, or an exporter's table does not cover
+ * its dma-buf).
  *
  * Returns 0 once the job is queued. A submission that finds an imported
  * object revoked waits, interruptibly and at most @timeout_ms, for the
  * restore (-ETIMEDOUT), unless NO_WAIT is set (-ENODEV). Bad handles give
  * -ENOENT, bad fences -EINVAL or -ENOENT, everything else malformed
- * -EINVAL; nothing is queued then.
+ * -EINVAL; -EBUSY when the file already has max_queued_jobs (module
+ * parameter, default 256) jobs waiting for the engine; nothing is queued
+ * then. The one exception: with OUT_FENCE_FD, -ENOMEM may mean that the
+ * job was queued but its sync_file could not be made (an out_syncobj has
+ * the fence then).
  */
 struct drm_import_submit {
 	__u32 op;
