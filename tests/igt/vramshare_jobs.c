@@ -1471,6 +1471,43 @@ igt_main
 		local_free(&b);
 	}
 
+	igt_describe("vrs_copy() under a storm of signals: an interrupted copy returns -EINTR and goes on; none is submitted twice");
+	igt_subtest("lib-copy-signal-storm") {
+		struct sigaction sa = { .sa_handler = on_alarm };
+		struct itimerval it = { .it_value = { 0, 2000 },
+					.it_interval = { 0, 2000 } };
+		struct itimerval off = { 0 };
+		long long completed;
+		int i, ret, interrupted = 0;
+		const int copies = 100;
+		struct local a, b;
+
+		local_new(&a, 8 * PAGE);
+		local_new(&b, 8 * PAGE);
+		vs_fill(a.map, a.size, 37);
+		vs_set(b.map, 0, b.size);
+		completed = vs_job_counter(&gpus, "completed");
+		igt_assert_eq(sigaction(SIGALRM, &sa, NULL), 0);	/* no SA_RESTART */
+		igt_assert_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+		for (i = 0; i < copies; i++) {
+			ret = vrs_copy(gpus.b, b.handle, 0, a.handle, 0, a.size);
+			igt_assert_f(ret == 0 || ret == -EINTR, "copy %d: %s\n",
+				     i, strerror(-ret));
+			interrupted += ret == -EINTR;
+		}
+		igt_assert_eq(setitimer(ITIMER_REAL, &off, NULL), 0);
+		signal(SIGALRM, SIG_DFL);
+		igt_info("%d of %d copies interrupted\n", interrupted, copies);
+
+		igt_assert_eq(bo_wait(b.handle, 60ll * 1000000000), 0);
+		igt_assert_lt(0, interrupted);
+		igt_assert_eq(vs_job_counter(&gpus, "completed"),
+			      completed + copies);
+		igt_assert_eq(vs_check(b.map, b.size, 37), -1);
+		local_free(&a);
+		local_free(&b);
+	}
+
 	igt_describe("Another driver sees a running job's write fence through the dma-bufs: DMA_BUF_IOCTL_EXPORT_SYNC_FILE of a PRIME-exported local object and of the imported VRAM");
 	igt_subtest("write-fence-exported") {
 		struct dma_buf_export_sync_file e = { .flags = DMA_BUF_SYNC_READ };

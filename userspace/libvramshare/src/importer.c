@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -72,6 +73,19 @@ int vrs_ioctl(struct vrs_importer *imp, unsigned long request, void *arg)
 	if (!imp)
 		return -EINVAL;
 	return drmIoctl(imp->fd, request, arg) ? vrs_errno() : 0;
+}
+
+/*
+ * Not drmIoctl(), which repeats a call that failed with EINTR or EAGAIN:
+ * an interrupted COPY has submitted its job already (repeating it copies
+ * twice), and the caller of a wait wants its EINTR.
+ */
+int vrs_ioctl_once(struct vrs_importer *imp, unsigned long request,
+		   void *arg)
+{
+	if (!imp)
+		return -EINVAL;
+	return ioctl(imp->fd, request, arg) ? vrs_errno() : 0;
 }
 
 int vrs_import(struct vrs_importer *imp, int dmabuf_fd, uint32_t *handle)
@@ -152,5 +166,5 @@ int vrs_copy(struct vrs_importer *imp, uint32_t dst, uint64_t dst_offset,
 		.size = size,
 	};
 
-	return vrs_ioctl(imp, DRM_IOCTL_IMPORT_COPY, &args);
+	return vrs_ioctl_once(imp, DRM_IOCTL_IMPORT_COPY, &args);
 }

@@ -31,4 +31,8 @@ int vrs_is_importer_fd(int fd);
 /* drmIoctl on the importer: 0 or -errno (-EINVAL for a NULL @imp). */
 int vrs_ioctl(struct vrs_importer *imp, unsigned long request, void *arg);
 
+/* ioctl(2) on the importer, never repeated: 0 or -errno (EINTR included). */
+int vrs_ioctl_once(struct vrs_importer *imp, unsigned long request,
+		   void *arg);
+
 #endif /* VRAMSHARE_INTERNAL_H */

@@ -44,7 +44,7 @@ int vrs_submit(struct vrs_importer *imp, const struct vrs_job *job,
 	if (out_fence_fd)
 		args.flags |= DRM_IMPORT_SUBMIT_OUT_FENCE_FD;
 
-	ret = vrs_ioctl(imp, DRM_IOCTL_IMPORT_SUBMIT, &args);
+	ret = vrs_ioctl_once(imp, DRM_IOCTL_IMPORT_SUBMIT, &args);
 	if (!ret && out_fence_fd)
 		*out_fence_fd = args.out_fence_fd;
 	return ret;
@@ -57,7 +57,7 @@ int vrs_bo_wait(struct vrs_importer *imp, uint32_t handle, int64_t timeout_ns)
 		.timeout_ns = timeout_ns,
 	};
 
-	return vrs_ioctl(imp, DRM_IOCTL_IMPORT_BO_WAIT, &args);
+	return vrs_ioctl_once(imp, DRM_IOCTL_IMPORT_BO_WAIT, &args);
 }
 
 int vrs_fence_wait(int fence_fd, int timeout_ms)
