@@ -412,7 +412,7 @@ static int dim_wait_restore(struct dim_device *dim, struct dim_job *job,
 						READ_ONCE(dim->unplugging),
 						dim_job_time_left(job));
 	if (left < 0)
-		return left;
+		return -EINTR;	/* a restart would wait the whole timeout again */
 	if (READ_ONCE(dim->unplugging))
 		return -ENODEV;
 	return left || dim_bo_invalidations(obj) != seen ? 0 : -ETIMEDOUT;
@@ -635,6 +635,9 @@ int dim_ioctl_copy(struct drm_device *drm, void *data, struct drm_file *file)
 	if (copy->flags || copy->pad)
 		return -EINVAL;
 	ret = dim_submit(drm, file, &args, &fence);
+	/* Nothing is queued yet: a restart cannot copy twice. */
+	if (ret == -EINTR || ret == -ERESTARTSYS)
+		return -ERESTARTNOINTR;
 	if (ret)
 		return ret;
 	/*

@@ -561,6 +561,14 @@ void dim_file_close(struct dim_device *dim, struct dim_file *dfile)
 	dim_ring_cancel_jobs(&dim->ring, NULL, dfile->id, -ESRCH);
 	wait_event(dim->ring.sched.job_scheduled,
 		   !spsc_queue_count(&dfile->entity.job_queue));
+	/*
+	 * The last job popped, the scheduler may still be on the entity
+	 * until run_job returns, and 6.1's entity teardown does not wait for
+	 * that when the queue is empty. The completion is left as found
+	 * (6.1 completes it once per pick; later kernels complete_all()).
+	 */
+	wait_for_completion(&dfile->entity.entity_idle);
+	complete(&dfile->entity.entity_idle);
 	drm_sched_entity_destroy(&dfile->entity);
 	mutex_destroy(&dfile->submit_lock);
 }

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include <xf86drm.h>
 #include <drm/drm_import.h>
@@ -60,17 +61,36 @@ int vrs_bo_wait(struct vrs_importer *imp, uint32_t handle, int64_t timeout_ns)
 	return vrs_ioctl_once(imp, DRM_IOCTL_IMPORT_BO_WAIT, &args);
 }
 
+static int64_t vrs_ts_ms(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
 int vrs_fence_wait(int fence_fd, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fence_fd, .events = POLLIN };
 	struct sync_file_info info;
+	int64_t deadline = 0, left;
+	struct timespec now;
 	int ret;
 
 	if (fence_fd < 0)
 		return -EINVAL;
-	do {
+	/* A signal does not restart the whole timeout. */
+	if (timeout_ms > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		deadline = vrs_ts_ms(&now) + timeout_ms;
+	}
+	for (;;) {
 		ret = poll(&pfd, 1, timeout_ms);
-	} while (ret < 0 && errno == EINTR);
+		if (ret >= 0 || errno != EINTR)
+			break;
+		if (timeout_ms > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left = deadline - vrs_ts_ms(&now);
+			timeout_ms = left > 0 ? (int)left : 0;
+		}
+	}
 	if (ret < 0)
 		return vrs_errno();
 	if (pfd.revents & POLLNVAL)

@@ -106,10 +106,13 @@ static void test_small_requests_leave_big_holes(void **state)
 	assert_int_equal(vrs_range_alloc(ra, 4 * MIB, 0, &a), 0);
 	assert_int_equal(vrs_range_alloc(ra, PAGE, 0, &b), 0);
 	assert_int_equal(vrs_range_alloc(ra, 2 * PAGE, 0, &c), 0);
-	/* Holes: [a, 4 MiB) once a goes, and a small one after c */
 	assert_int_equal(vrs_range_free(ra, a), 0);
 	assert_int_equal(vrs_range_free(ra, b), 0);
-	/* Free: 4 MiB + 1 page at the bottom, the rest at the top */
+	/*
+	 * Holes: 4 MiB + 1 page at the bottom (a and b merged), 4 MiB - 3
+	 * pages at the top, after c. First fit would take the page from the
+	 * bottom one.
+	 */
 	assert_int_equal(vrs_range_alloc(ra, PAGE, 0, &off), 0);
 	vrs_range_stats(ra, &st);
 	/* The page came from the smaller hole: 4 MiB + 1 page stays whole */
@@ -172,6 +175,22 @@ static void model_check(const struct model *m, uint64_t size)
 				assert_true(offs[i] + m->len[j] <= offs[i + 1]);
 }
 
+/* The allocator's accounting agrees with the model's. */
+static void model_stats(const struct model *m, uint64_t size,
+			const struct vrs_range_stats *st)
+{
+	uint64_t used = 0;
+	unsigned int i;
+
+	for (i = 0; i < m->n; i++)
+		used += m->len[i];
+	assert_int_equal(st->ranges, m->n);
+	assert_int_equal(st->used, used);
+	assert_int_equal(st->free, size - used);
+	assert_true(st->largest_free <= st->free);
+	assert_true(st->holes <= m->n + 1);	/* holes never adjacent */
+}
+
 static void test_random_workload(void **state)
 {
 	const uint64_t size = 256 * MIB;
@@ -218,6 +237,7 @@ static void test_random_workload(void **state)
 		if (op % 500 == 0)
 			model_check(m, size);
 		vrs_range_stats(ra, &st);
+		model_stats(m, size, &st);
 		if (st.used > used_peak)
 			used_peak = st.used;
 	}
