@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -98,12 +100,41 @@ static void missing_devices(void **state)
 	assert_null(imp);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Signals every 5 ms while waiting 200 ms for a fence that never signals
+ * (a pipe): each interrupted poll() must not start the whole timeout
+ * again, or the wait never ends (ctest's timeout fails it then).
+ */
+static void fence_wait_signal_storm(void **state)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { { 0, 5000 }, { 0, 5000 } }, off = { 0 };
+	int pipefd[2];
+
+	(void)state;
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	/* Past the timeout, the pipe is no sync_file: an error, not -ETIME */
+	assert_true(vrs_fence_wait(pipefd[0], 200) < 0);
+	assert_int_equal(setitimer(ITIMER_REAL, &off, NULL), 0);
+	signal(SIGALRM, SIG_DFL);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(null_arguments),
 		cmocka_unit_test(missing_devices),
 		cmocka_unit_test(bad_jobs_and_fences),
+		cmocka_unit_test(fence_wait_signal_storm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
