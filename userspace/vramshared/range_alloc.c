@@ -159,6 +159,15 @@ static struct block *find_hole(struct vrs_range_alloc *ra, uint64_t len,
 	return NULL;
 }
 
+/* Takes @b, which has a block before it, out of the address list. */
+static void block_drop(struct block *b)
+{
+	b->prev->next = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	free(b);
+}
+
 /* A new block of @len at @offset after @b in address order. */
 static struct block *split_after(struct block *b, uint64_t offset,
 				 uint64_t len)
@@ -227,19 +236,11 @@ int vrs_range_alloc(struct vrs_range_alloc *ra, uint64_t size, uint64_t align,
 	return 0;
 
 undo_tail:
-	if (tail) {
-		range->next = tail->next;
-		if (tail->next)
-			tail->next->prev = range;
-		free(tail);
-	}
+	if (tail)
+		block_drop(tail);
 undo_front:
-	if (front) {
-		hole->next = range->next;
-		if (range->next)
-			range->next->prev = hole;
-		free(range);
-	}
+	if (front)
+		block_drop(range);
 	return -ENOMEM;
 }
 
@@ -250,10 +251,7 @@ static void merge_next(struct vrs_range_alloc *ra, struct block *b)
 
 	hole_remove(ra, n);
 	b->len += n->len;
-	b->next = n->next;
-	if (n->next)
-		n->next->prev = b;
-	free(n);
+	block_drop(n);
 }
 
 int vrs_range_free(struct vrs_range_alloc *ra, uint64_t offset)
@@ -278,12 +276,8 @@ int vrs_range_free(struct vrs_range_alloc *ra, uint64_t offset)
 		struct block *p = b->prev;
 
 		hole_remove(ra, p);
-		b->used = false;
 		p->len += b->len;
-		p->next = b->next;
-		if (b->next)
-			b->next->prev = p;
-		free(b);
+		block_drop(b);
 		b = p;
 	}
 	hole_insert(ra, b);
