@@ -54,8 +54,6 @@ struct dim_dep_cb {
  * @link: entry in &dim_ring.jobs from submission until drm_sched frees
  *        the job, under &dim_ring.lock
  * @started: drm_sched handed the job to the engine (under &dim_ring.lock)
- * @ended: the job's hardware fence is about to signal, or did (under
- *         &dim_ring.lock)
  * @op: DRM_IMPORT_JOB_COPY or DRM_IMPORT_JOB_FILL
  * @fill_value: pattern of a fill
  * @src: object read by a copy (NULL for a fill); the job holds a reference
@@ -93,7 +91,6 @@ struct dim_job {
 	u64 owner;
 	struct list_head link;
 	bool started;
-	bool ended;
 	u32 op;
 	u32 fill_value;
 	struct drm_gem_object *src;

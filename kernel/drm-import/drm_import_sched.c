@@ -271,7 +271,6 @@ static void dim_ring_job_end(struct dim_ring *ring, struct dim_job *job,
 	}
 	dim_ring_account(&dim->stats, job, error);
 	spin_lock(&ring->lock);
-	job->ended = true;
 	if (ring->running == job)
 		ring->running = NULL;
 	spin_unlock(&ring->lock);
@@ -410,7 +409,7 @@ static void dim_ring_free_job(struct drm_sched_job *sched_job)
 	/* Off the list before the scheduler's fences go (debugfs shows them). */
 	spin_lock(&ring->lock);
 	/* A job drm_sched killed with its entity never reached run_job. */
-	if (!job->ended)
+	if (!dma_fence_is_signaled(&job->fence))
 		dim_ring_account(&job->dim->stats, job,
 				 sched_job->s_fence->finished.error);
 	list_del_init(&job->link);
@@ -486,7 +485,7 @@ static void dim_ring_cancel_jobs(struct dim_ring *ring,
 			continue;
 		if (owner && (job->owner != owner || job->started))
 			continue;
-		if (job->ended)
+		if (dma_fence_is_signaled(&job->fence))
 			continue;
 		dim_job_set_error(job, error);
 		dim_job_gate_open(job, error);
@@ -589,7 +588,8 @@ void dim_ring_show(struct seq_file *s, struct dim_ring *ring)
 			   job->base.s_fence->finished.seqno, job->owner,
 			   job->op == DRM_IMPORT_JOB_COPY ? "copy" : "fill",
 			   job == ring->running ? "running" :
-			   job->ended ? "ended" : "waiting", job->size, READ_ONCE(job->done),
+			   dma_fence_is_signaled(&job->fence) ? "ended" :
+			   "waiting", job->size, READ_ONCE(job->done),
 			   job->ndeps);
 	spin_unlock(&ring->lock);
 }
