@@ -6,7 +6,9 @@
  * merging walks. Holes are also in the list of their size class; ranges
  * are in a search tree by offset (glibc's tsearch), which free looks up.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* tdestroy() */
+#endif
 #include <errno.h>
 #include <search.h>
 #include <stdbool.h>

@@ -5,7 +5,8 @@
 
 RIG_PACKAGES="qemu-system-x86 busybox-static linux-source-6.1 build-essential
 bc bison flex libelf-dev libssl-dev cpio kmod xz-utils sparse cmake pkg-config
-libdrm-dev intel-gpu-tools libcmocka-dev"
+libdrm-dev intel-gpu-tools libcmocka-dev libinih-dev libjson-c-dev libsystemd-dev
+clang libclang-rt-14-dev"
 
 # deps_ensure: installs what of $RIG_PACKAGES is missing.
 deps_ensure() {

@@ -97,6 +97,10 @@ int vrs_export(struct vrs_device *dev, unsigned int bar,
 	       int open_flags, int *dmabuf_fd);
 int vrs_export_supported(struct vrs_device *dev);
 int vrs_device_set_memory_decode(struct vrs_device *dev, int enable);
+int vrs_device_bar_read(struct vrs_device *dev, unsigned int bar,
+			uint64_t offset, void *buf, size_t len);
+int vrs_device_bar_write(struct vrs_device *dev, unsigned int bar,
+			 uint64_t offset, const void *buf, size_t len);
 
 /* Exporter extensions (vfio-pci-dmabuf) -------------------------------- */
 
@@ -127,6 +131,170 @@ int vrs_submit(struct vrs_importer *imp, const struct vrs_job *job,
 	       int *out_fence_fd);
 int vrs_bo_wait(struct vrs_importer *imp, uint32_t handle, int64_t timeout_ns);
 int vrs_fence_wait(int fence_fd, int timeout_ms);
+
+/* Broker client: buffers from vramshared ------------------------------- */
+
+/*
+ * A connection to vramshared, which owns the exporting devices and hands
+ * out ranges of their VRAM as dma-bufs under its access policy; see
+ * vrs_broker_connect(3) and docs/broker.md.
+ *
+ * Structs that the library fills start with struct_size: the caller sets
+ * it to sizeof() of the struct it was compiled with, and the library
+ * fills that many bytes at most, so the structs grow without new symbols.
+ */
+struct vrs_broker;
+
+/* A dma-buf the broker handed to this connection. */
+struct vrs_buffer;
+
+/* Where vramshared listens by default ($VRAMSHARE_SOCKET overrides it). */
+#define VRS_BROKER_DEFAULT_SOCKET "/run/vramshare/broker.sock"
+
+/* vrs_broker_connect() flags: get the events of every holder (admins). */
+#define VRS_BROKER_WATCH	0x1u
+
+/* Buffer flags: in vrs_broker_alloc() and _open(), and in vrs_buffer_info. */
+#define VRS_BUFFER_READ_ONLY	0x1u	/* no writable mapping, no DMA into it */
+#define VRS_BUFFER_OWNER	0x2u	/* info: this connection allocated it */
+#define VRS_BUFFER_EVENTS	0x4u	/* info: revoke/restore events come */
+
+/* A buffer's state: vrs_buffer_info.state and vrs_event.state. */
+enum vrs_buffer_state {
+	VRS_BUFFER_LIVE = 0,
+	VRS_BUFFER_REVOKED = 1,	/* the exporter resets; restored after */
+	VRS_BUFFER_GONE = 2,	/* revoked for good: freed, or broker lost */
+};
+
+/**
+ * struct vrs_buffer_info - what a buffer is
+ * @struct_size: in: sizeof(struct vrs_buffer_info)
+ * @flags: VRS_BUFFER_*
+ * @id: this connection's number for it
+ * @token: what another process passes to vrs_broker_open() to share it
+ * @size: bytes
+ * @offset: where it starts in the device's BAR
+ * @device: the device's name in the broker ("gpu0")
+ * @state: enum vrs_buffer_state, as last reported
+ * @reserved: 0
+ * @generation: state transitions so far, as last reported
+ */
+struct vrs_buffer_info {
+	uint32_t struct_size;
+	uint32_t flags;
+	uint64_t id;
+	uint64_t token;
+	uint64_t size;
+	uint64_t offset;
+	char device[32];
+	uint32_t state;
+	uint32_t reserved;
+	uint64_t generation;
+};
+
+/**
+ * struct vrs_broker_device - a device the broker shares
+ * @struct_size: in: sizeof(struct vrs_broker_device)
+ * @flags: VRS_BROKER_DEVICE_REVOKE
+ * @name: its name ("gpu0")
+ * @address: its PCI address
+ * @bar: the BAR it allocates from
+ * @buffers: allocations on it
+ * @bar_size: bytes of the BAR
+ * @free: bytes free
+ * @largest_free: the largest allocation possible now
+ */
+struct vrs_broker_device {
+	uint32_t struct_size;
+	uint32_t flags;
+	char name[32];
+	char address[16];
+	uint32_t bar;
+	uint32_t buffers;
+	uint64_t bar_size;
+	uint64_t free;
+	uint64_t largest_free;
+};
+/* The exporter revokes single dma-bufs: freed ranges are reused. */
+#define VRS_BROKER_DEVICE_REVOKE	0x1u
+
+/**
+ * struct vrs_broker_export - a dma-buf the broker handed out (listing)
+ * @struct_size: sizeof(struct vrs_broker_export) as the library has it
+ * @flags: VRS_BUFFER_*
+ * @id: its id in its holder's connection
+ * @client_id: its holder's connection
+ * @uid: its holder's user
+ * @pid: its holder's process
+ * @device: the device's name
+ * @offset: start in the BAR
+ * @size: bytes
+ * @state: enum vrs_buffer_state
+ * @reserved: 0
+ */
+struct vrs_broker_export {
+	uint32_t struct_size;
+	uint32_t flags;
+	uint64_t id;
+	uint64_t client_id;
+	uint32_t uid;
+	uint32_t pid;
+	char device[32];
+	uint64_t offset;
+	uint64_t size;
+	uint32_t state;
+	uint32_t reserved;
+};
+
+/**
+ * struct vrs_event - a buffer changed state
+ * @struct_size: sizeof(struct vrs_event) as the library has it
+ * @state: enum vrs_buffer_state
+ * @buffer_id: the buffer's id in its holder's connection
+ * @client_id: the holder's connection (differs for a watcher)
+ * @generation: state transitions so far
+ */
+struct vrs_event {
+	uint32_t struct_size;
+	uint32_t state;
+	uint64_t buffer_id;
+	uint64_t client_id;
+	uint64_t generation;
+};
+
+/* @buffer: this connection's buffer, NULL for another holder's (watch). */
+typedef void (*vrs_event_fn)(struct vrs_broker *broker,
+			     struct vrs_buffer *buffer,
+			     const struct vrs_event *event, void *data);
+/* Returns 0 to go on, anything else to stop the listing with it. */
+typedef int (*vrs_export_fn)(const struct vrs_broker_export *export,
+			     void *data);
+
+int vrs_broker_connect(const char *socket_path, uint32_t flags,
+		       struct vrs_broker **brokerp);
+void vrs_broker_close(struct vrs_broker *broker);
+int vrs_broker_fd(const struct vrs_broker *broker);
+int vrs_broker_is_admin(const struct vrs_broker *broker);
+int vrs_broker_devices(struct vrs_broker *broker,
+		       struct vrs_broker_device *devices, unsigned int max);
+int vrs_broker_exports(struct vrs_broker *broker, vrs_export_fn fn,
+		       void *data);
+int vrs_broker_alloc(struct vrs_broker *broker, const char *device,
+		     uint64_t size, uint64_t align, uint32_t flags,
+		     struct vrs_buffer **bufferp);
+int vrs_broker_open(struct vrs_broker *broker, uint64_t token,
+		    uint32_t flags, struct vrs_buffer **bufferp);
+int vrs_broker_free(struct vrs_broker *broker, struct vrs_buffer *buffer);
+int vrs_broker_free_token(struct vrs_broker *broker, uint64_t token);
+int vrs_broker_reset(struct vrs_broker *broker, const char *device);
+int vrs_broker_dispatch(struct vrs_broker *broker, vrs_event_fn fn,
+			void *data);
+int vrs_buffer_fd(const struct vrs_buffer *buffer);
+int vrs_buffer_info(const struct vrs_buffer *buffer,
+		    struct vrs_buffer_info *info);
+int vrs_buffer_mmap(struct vrs_buffer *buffer, int prot, void **addr);
+int vrs_buffer_prime_import(const struct vrs_buffer *buffer, int drm_fd,
+			    uint32_t *handle);
 
 /* Discovery ------------------------------------------------------------ */
 

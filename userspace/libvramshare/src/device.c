@@ -196,6 +196,56 @@ int vrs_device_map_bar(struct vrs_device *dev, unsigned int bar,
 	return 0;
 }
 
+/*
+ * pread(2)/pwrite(2) on the vfio region: vfio-pci refuses them with EIO
+ * while the device's memory is disabled (a reset), where a CPU mapping
+ * would raise SIGBUS.
+ */
+static int vrs_bar_rw(struct vrs_device *dev, unsigned int bar,
+		      uint64_t offset, void *buf, size_t len, int write)
+{
+	struct vfio_region_info info;
+	size_t done = 0;
+	ssize_t n;
+	int ret;
+
+	if (!buf && len)
+		return -EINVAL;
+	ret = vrs_region_info(dev, bar, &info);
+	if (ret)
+		return ret;
+	if (offset > info.size || len > info.size - offset)
+		return -EINVAL;
+	while (done < len) {
+		off_t pos = (off_t)(info.offset + offset + done);
+
+		n = write ? pwrite(dev->device_fd, (char *)buf + done,
+				   len - done, pos) :
+			    pread(dev->device_fd, (char *)buf + done,
+				  len - done, pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return vrs_errno();
+		if (n == 0)
+			return -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int vrs_device_bar_read(struct vrs_device *dev, unsigned int bar,
+			uint64_t offset, void *buf, size_t len)
+{
+	return vrs_bar_rw(dev, bar, offset, buf, len, 0);
+}
+
+int vrs_device_bar_write(struct vrs_device *dev, unsigned int bar,
+			 uint64_t offset, const void *buf, size_t len)
+{
+	return vrs_bar_rw(dev, bar, offset, (void *)buf, len, 1);
+}
+
 int vrs_device_unmap_bar(struct vrs_device *dev, void *addr, uint64_t size)
 {
 	if (!dev || !addr)

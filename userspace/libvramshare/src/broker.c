@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libvramshare: the client side of the broker protocol (vramshared).
+ *
+ * Calls are synchronous: a request goes out and the call reads until its
+ * reply. Events that arrive meanwhile are kept, in order, for the next
+ * vrs_broker_dispatch(), so that none is lost and none runs a callback
+ * from inside another call.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+#include "broker_proto.h"
+#include "internal.h"
+
+struct vrs_pending_event {
+	struct vrs_pending_event *next;
+	struct vrs_msg_event ev;
+};
+
+struct vrs_buffer {
+	struct vrs_broker *broker;
+	struct vrs_buffer *next;
+	int fd;
+	struct vrs_msg_buffer desc;	/* state and generation kept current */
+};
+
+struct vrs_broker {
+	int fd;
+	uint32_t seq;
+	uint32_t hello_flags;
+	uint64_t client_id;		/* the broker's number for us */
+	int lost;			/* the broker closed the connection */
+	struct vrs_buffer *buffers;
+	struct vrs_pending_event *events_head;
+	struct vrs_pending_event *events_tail;
+};
+
+/* The reply a call waits for, and where its parts go. */
+struct vrs_reply {
+	uint16_t type;		/* expected type, VRS_MSG_REPLY included */
+	void *payload;		/* gets the payload; NULL: none expected */
+	size_t max;		/* bytes at @payload */
+	size_t len;		/* out: bytes received */
+	int fd;			/* out: the fd that came along, or -1 */
+};
+
+static void vrs_close_fds(struct msghdr *mh, int *keep)
+{
+	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(mh); cmsg;
+	     cmsg = CMSG_NXTHDR(mh, cmsg)) {
+		size_t n;
+
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
+			       sizeof(fd));
+			if (keep && *keep < 0)
+				*keep = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
+static int vrs_queue_event(struct vrs_broker *b, const struct vrs_msg *msg)
+{
+	struct vrs_pending_event *pe = malloc(sizeof(*pe));
+
+	if (!pe)
+		return -ENOMEM;
+	memcpy(&pe->ev, msg->payload, sizeof(pe->ev));
+	pe->next = NULL;
+	if (b->events_tail)
+		b->events_tail->next = pe;
+	else
+		b->events_head = pe;
+	b->events_tail = pe;
+	return 0;
+}
+
+/*
+ * Receives one message into @buf. With @fd, the first descriptor that
+ * came along is returned there (others are closed). 0, -EAGAIN (with
+ * @nonblock), -ECONNRESET when the broker is gone, -EPROTO.
+ */
+static int vrs_recv(struct vrs_broker *b, void *buf, size_t size,
+		    struct vrs_msg *msg, int *fd, int nonblock)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	ssize_t n;
+
+	if (fd)
+		*fd = -1;
+	do {
+		n = recvmsg(b->fd, &mh, MSG_CMSG_CLOEXEC |
+			    (nonblock ? MSG_DONTWAIT : 0));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? -EAGAIN : vrs_errno();
+	vrs_close_fds(&mh, fd);
+	if (n == 0) {
+		b->lost = 1;
+		return -ECONNRESET;
+	}
+	if ((mh.msg_flags & MSG_TRUNC) ||
+	    vrs_proto_decode(buf, (size_t)n, msg)) {
+		if (fd && *fd >= 0)
+			close(*fd);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int vrs_call(struct vrs_broker *b, uint16_t type, const void *payload,
+		    size_t len, struct vrs_reply *reply)
+{
+	_Alignas(uint64_t) unsigned char buf[VRS_PROTO_MAX_MSG];
+	struct vrs_msg msg;
+	uint32_t seq;
+	int n, fd, ret;
+
+	if (b->lost)
+		return -ENOTCONN;
+	seq = ++b->seq ? b->seq : ++b->seq;
+	n = vrs_proto_encode(buf, sizeof(buf), type, seq, payload, len);
+	if (n < 0)
+		return n;
+	do {
+		ret = (int)send(b->fd, buf, (size_t)n, MSG_NOSIGNAL);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return errno == EPIPE ? (b->lost = 1, -ECONNRESET) : vrs_errno();
+
+	reply->fd = -1;
+	for (;;) {
+		ret = vrs_recv(b, buf, sizeof(buf), &msg, &fd, 0);
+		if (ret)
+			return ret;
+		if (msg.hdr.type == VRS_MSG_EVENT && msg.hdr.seq == 0) {
+			if (fd >= 0)
+				close(fd);
+			ret = vrs_queue_event(b, &msg);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (msg.hdr.seq == seq)
+			break;
+		if (fd >= 0)	/* a stale reply: not ours */
+			close(fd);
+	}
+	if (msg.hdr.type == (VRS_MSG_ERROR | VRS_MSG_REPLY)) {
+		struct vrs_msg_error err;
+
+		if (fd >= 0)
+			close(fd);
+		memcpy(&err, msg.payload, sizeof(err));
+		return err.error > 0 && err.error < 4096 ? -err.error : -EPROTO;
+	}
+	if (msg.hdr.type != reply->type ||
+	    (reply->payload && msg.payload_len > reply->max)) {
+		if (fd >= 0)
+			close(fd);
+		return -EPROTO;
+	}
+	if (reply->payload)
+		memcpy(reply->payload, msg.payload, msg.payload_len);
+	reply->len = msg.payload_len;
+	reply->fd = fd;
+	return 0;
+}
+
+int vrs_broker_connect(const char *socket_path, uint32_t flags,
+		       struct vrs_broker **brokerp)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct vrs_msg_hello hello = {
+		.version = VRS_PROTO_VERSION,
+		.flags = flags & VRS_BROKER_WATCH ? VRS_HELLO_WATCH : 0,
+	};
+	struct vrs_reply reply = {
+		.type = VRS_MSG_HELLO | VRS_MSG_REPLY,
+		.payload = &hello, .max = sizeof(hello),
+	};
+	struct vrs_broker *b;
+	int ret;
+
+	if (!brokerp || (flags & ~VRS_BROKER_WATCH))
+		return -EINVAL;
+	if (!socket_path)
+		socket_path = getenv("VRAMSHARE_SOCKET");
+	if (!socket_path)
+		socket_path = VRS_BROKER_DEFAULT_SOCKET;
+	if (strlen(socket_path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(addr.sun_path, socket_path, strlen(socket_path) + 1);
+
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (b->fd < 0) {
+		ret = vrs_errno();
+		free(b);
+		return ret;
+	}
+	if (connect(b->fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		ret = vrs_errno();
+		goto err;
+	}
+	ret = vrs_call(b, VRS_MSG_HELLO, &hello, sizeof(hello), &reply);
+	if (ret)
+		goto err;
+	b->hello_flags = hello.flags;
+	b->client_id = hello.client_id;
+	*brokerp = b;
+	return 0;
+
+err:
+	close(b->fd);
+	free(b);
+	return ret;
+}
+
+static void vrs_buffer_release(struct vrs_buffer *buf)
+{
+	struct vrs_buffer **p;
+
+	for (p = &buf->broker->buffers; *p; p = &(*p)->next) {
+		if (*p == buf) {
+			*p = buf->next;
+			break;
+		}
+	}
+	close(buf->fd);
+	free(buf);
+}
+
+void vrs_broker_close(struct vrs_broker *broker)
+{
+	if (!broker)
+		return;
+	/* The broker frees what the connection owned when it sees it close. */
+	close(broker->fd);
+	while (broker->buffers)
+		vrs_buffer_release(broker->buffers);
+	while (broker->events_head) {
+		struct vrs_pending_event *pe = broker->events_head;
+
+		broker->events_head = pe->next;
+		free(pe);
+	}
+	free(broker);
+}
+
+int vrs_broker_fd(const struct vrs_broker *broker)
+{
+	return broker ? broker->fd : -EINVAL;
+}
+
+int vrs_broker_is_admin(const struct vrs_broker *broker)
+{
+	if (!broker)
+		return -EINVAL;
+	return !!(broker->hello_flags & VRS_HELLO_ADMIN);
+}
+
+int vrs_broker_devices(struct vrs_broker *broker,
+		       struct vrs_broker_device *devices, unsigned int max)
+{
+	_Alignas(uint64_t) unsigned char buf[VRS_PROTO_MAX_MSG];
+	const struct vrs_msg_devices *list = (const void *)buf;
+	struct vrs_reply reply = {
+		.type = VRS_MSG_DEVICES | VRS_MSG_REPLY,
+		.payload = buf, .max = sizeof(buf),
+	};
+	int ret;
+
+	if (!broker || (max && !devices))
+		return -EINVAL;
+	ret = vrs_call(broker, VRS_MSG_DEVICES, NULL, 0, &reply);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < list->count && i < max; i++) {
+		const struct vrs_proto_device *pd = &list->devices[i];
+		struct vrs_broker_device *d = &devices[i];
+
+		memset(d, 0, sizeof(*d));
+		d->struct_size = sizeof(*d);
+		d->flags = pd->flags & VRS_DEVICE_REVOKE ?
+			   VRS_BROKER_DEVICE_REVOKE : 0;
+		memcpy(d->name, pd->name, sizeof(d->name));
+		memcpy(d->address, pd->address, sizeof(d->address));
+		d->bar = pd->bar;
+		d->buffers = pd->buffers;
+		d->bar_size = pd->bar_size;
+		d->free = pd->free;
+		d->largest_free = pd->largest_free;
+	}
+	return (int)list->count;
+}
+
+int vrs_broker_exports(struct vrs_broker *broker, vrs_export_fn fn,
+		       void *data)
+{
+	_Alignas(uint64_t) unsigned char buf[VRS_PROTO_MAX_MSG];
+	const struct vrs_msg_status *page = (const void *)buf;
+	struct vrs_msg_status_req req = { 0 };
+	struct vrs_reply reply = {
+		.type = VRS_MSG_STATUS | VRS_MSG_REPLY,
+		.payload = buf, .max = sizeof(buf),
+	};
+	int ret;
+
+	if (!broker || !fn)
+		return -EINVAL;
+	do {
+		ret = vrs_call(broker, VRS_MSG_STATUS, &req, sizeof(req), &reply);
+		if (ret)
+			return ret;
+		for (uint32_t i = 0; i < page->count; i++) {
+			const struct vrs_proto_export *pe = &page->exports[i];
+			struct vrs_broker_export e = {
+				.struct_size = sizeof(e),
+				.flags = pe->flags,
+				.id = pe->id,
+				.client_id = pe->client_id,
+				.uid = pe->uid,
+				.pid = pe->pid,
+				.offset = pe->offset,
+				.size = pe->size,
+				.state = pe->state,
+			};
+
+			memcpy(e.device, pe->device, sizeof(e.device));
+			ret = fn(&e, data);
+			if (ret)
+				return ret;
+		}
+		req.start += page->count;
+	} while (page->count && req.start < page->total);
+	return (int)req.start;
+}
+
+static int vrs_buffer_reply(struct vrs_broker *broker, uint16_t type,
+			    const void *req, size_t len,
+			    struct vrs_buffer **bufferp)
+{
+	struct vrs_buffer *buf;
+	struct vrs_reply reply = { .type = VRS_MSG_BUFFER | VRS_MSG_REPLY };
+	int ret;
+
+	buf = calloc(1, sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	reply.payload = &buf->desc;
+	reply.max = sizeof(buf->desc);
+	ret = vrs_call(broker, type, req, len, &reply);
+	if (!ret && reply.fd < 0)
+		ret = -EPROTO;
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	buf->broker = broker;
+	buf->fd = reply.fd;
+	buf->next = broker->buffers;
+	broker->buffers = buf;
+	*bufferp = buf;
+	return 0;
+}
+
+int vrs_broker_alloc(struct vrs_broker *broker, const char *device,
+		     uint64_t size, uint64_t align, uint32_t flags,
+		     struct vrs_buffer **bufferp)
+{
+	struct vrs_msg_alloc req = { .size = size, .align = align };
+
+	if (!broker || !bufferp || (flags & ~VRS_BUFFER_READ_ONLY))
+		return -EINVAL;
+	if (device && strlen(device) >= sizeof(req.device))
+		return -ENAMETOOLONG;
+	if (device)
+		memcpy(req.device, device, strlen(device) + 1);
+	req.flags = flags & VRS_BUFFER_READ_ONLY ? VRS_BUF_READ_ONLY : 0;
+	return vrs_buffer_reply(broker, VRS_MSG_ALLOC, &req, sizeof(req),
+				bufferp);
+}
+
+int vrs_broker_open(struct vrs_broker *broker, uint64_t token,
+		    uint32_t flags, struct vrs_buffer **bufferp)
+{
+	struct vrs_msg_open req = { .token = token };
+
+	if (!broker || !bufferp || (flags & ~VRS_BUFFER_READ_ONLY))
+		return -EINVAL;
+	req.flags = flags & VRS_BUFFER_READ_ONLY ? VRS_BUF_READ_ONLY : 0;
+	return vrs_buffer_reply(broker, VRS_MSG_OPEN, &req, sizeof(req),
+				bufferp);
+}
+
+int vrs_broker_free(struct vrs_broker *broker, struct vrs_buffer *buffer)
+{
+	struct vrs_msg_free req;
+	struct vrs_reply reply = { .type = VRS_MSG_FREE | VRS_MSG_REPLY };
+	int ret;
+
+	if (!broker || !buffer || buffer->broker != broker)
+		return -EINVAL;
+	req.id = buffer->desc.id;
+	req.token = 0;
+	ret = vrs_call(broker, VRS_MSG_FREE, &req, sizeof(req), &reply);
+	/* Gone already (its owner freed it, or the broker went away). */
+	if (ret == -ENOENT || ret == -ENOTCONN || ret == -ECONNRESET)
+		ret = 0;
+	if (!ret)
+		vrs_buffer_release(buffer);
+	return ret;
+}
+
+int vrs_broker_free_token(struct vrs_broker *broker, uint64_t token)
+{
+	struct vrs_msg_free req = { .id = 0, .token = token };
+	struct vrs_reply reply = { .type = VRS_MSG_FREE | VRS_MSG_REPLY };
+
+	if (!broker || !token)
+		return -EINVAL;
+	return vrs_call(broker, VRS_MSG_FREE, &req, sizeof(req), &reply);
+}
+
+int vrs_broker_reset(struct vrs_broker *broker, const char *device)
+{
+	struct vrs_msg_reset req = { .flags = 0 };
+	struct vrs_reply reply = { .type = VRS_MSG_RESET | VRS_MSG_REPLY };
+
+	if (!broker || !device)
+		return -EINVAL;
+	if (strlen(device) >= sizeof(req.device))
+		return -ENAMETOOLONG;
+	memcpy(req.device, device, strlen(device) + 1);
+	return vrs_call(broker, VRS_MSG_RESET, &req, sizeof(req), &reply);
+}
+
+static struct vrs_buffer *vrs_buffer_by_id(struct vrs_broker *b, uint64_t id)
+{
+	for (struct vrs_buffer *buf = b->buffers; buf; buf = buf->next) {
+		if (buf->desc.id == id)
+			return buf;
+	}
+	return NULL;
+}
+
+static void vrs_deliver(struct vrs_broker *b, const struct vrs_msg_event *ev,
+			vrs_event_fn fn, void *data)
+{
+	struct vrs_event event = {
+		.struct_size = sizeof(event),
+		.state = ev->state,
+		.buffer_id = ev->id,
+		.client_id = ev->client_id,
+		.generation = ev->generation,
+	};
+	struct vrs_buffer *buf = NULL;
+
+	/* A watcher's events of other connections name no buffer of ours. */
+	if (ev->client_id == b->client_id)
+		buf = vrs_buffer_by_id(b, ev->id);
+	if (buf) {
+		buf->desc.state = ev->state;
+		buf->desc.generation = ev->generation;
+	}
+	if (fn)
+		fn(b, buf, &event, data);
+}
+
+/* The broker is gone: every buffer is revoked for good (its vfio device closed). */
+static int vrs_broker_lost(struct vrs_broker *b, vrs_event_fn fn, void *data)
+{
+	int n = 0;
+
+	for (struct vrs_buffer *buf = b->buffers; buf; buf = buf->next) {
+		struct vrs_msg_event ev = {
+			.id = buf->desc.id,
+			.client_id = b->client_id,
+			.state = VRS_STATE_GONE,
+			.generation = buf->desc.generation + 1,
+		};
+
+		if (buf->desc.state == VRS_STATE_GONE)
+			continue;
+		vrs_deliver(b, &ev, fn, data);
+		n++;
+	}
+	return n;
+}
+
+int vrs_broker_dispatch(struct vrs_broker *broker, vrs_event_fn fn,
+			void *data)
+{
+	_Alignas(uint64_t) unsigned char buf[VRS_PROTO_MAX_MSG];
+	struct vrs_msg msg;
+	int n = 0, ret;
+
+	if (!broker)
+		return -EINVAL;
+	while (broker->events_head) {
+		struct vrs_pending_event *pe = broker->events_head;
+
+		broker->events_head = pe->next;
+		if (!broker->events_head)
+			broker->events_tail = NULL;
+		vrs_deliver(broker, &pe->ev, fn, data);
+		free(pe);
+		n++;
+	}
+	if (broker->lost)
+		return -ENOTCONN;
+	for (;;) {
+		ret = vrs_recv(broker, buf, sizeof(buf), &msg, NULL, 1);
+		if (ret == -EAGAIN)
+			return n;
+		if (ret == -ECONNRESET) {
+			vrs_broker_lost(broker, fn, data);
+			return -ECONNRESET;
+		}
+		if (ret)
+			return ret;
+		/* Replies come only inside calls; anything else is ignored. */
+		if (msg.hdr.type == VRS_MSG_EVENT && msg.hdr.seq == 0) {
+			struct vrs_msg_event ev;
+
+			memcpy(&ev, msg.payload, sizeof(ev));
+			vrs_deliver(broker, &ev, fn, data);
+			n++;
+		}
+	}
+}
+
+int vrs_buffer_fd(const struct vrs_buffer *buffer)
+{
+	return buffer ? buffer->fd : -EINVAL;
+}
+
+/* The first version of each extensible struct ends here. */
+#define VRS_BUFFER_INFO_MIN_SIZE \
+	(offsetof(struct vrs_buffer_info, generation) + sizeof(uint64_t))
+
+int vrs_buffer_info(const struct vrs_buffer *buffer,
+		    struct vrs_buffer_info *info)
+{
+	struct vrs_buffer_info full;
+	size_t size;
+
+	if (!buffer || !info || info->struct_size < VRS_BUFFER_INFO_MIN_SIZE)
+		return -EINVAL;
+	size = info->struct_size < sizeof(full) ? info->struct_size :
+						   sizeof(full);
+	memset(&full, 0, sizeof(full));
+	full.struct_size = (uint32_t)size;
+	full.flags = buffer->desc.flags & (VRS_BUF_READ_ONLY | VRS_BUF_OWNER |
+					   VRS_BUF_EVENTS);
+	full.id = buffer->desc.id;
+	full.token = buffer->desc.token;
+	full.size = buffer->desc.size;
+	full.offset = buffer->desc.offset;
+	memcpy(full.device, buffer->desc.device, sizeof(full.device));
+	full.state = buffer->desc.state;
+	full.generation = buffer->desc.generation;
+	memcpy(info, &full, size);
+	return 0;
+}
+
+int vrs_buffer_mmap(struct vrs_buffer *buffer, int prot, void **addr)
+{
+	void *p;
+
+	if (!buffer || !addr || !prot || (prot & ~(PROT_READ | PROT_WRITE)))
+		return -EINVAL;
+	if ((prot & PROT_WRITE) && (buffer->desc.flags & VRS_BUF_READ_ONLY))
+		return -EACCES;
+	p = mmap(NULL, buffer->desc.size, prot, MAP_SHARED, buffer->fd, 0);
+	if (p == MAP_FAILED)
+		return vrs_errno();
+	*addr = p;
+	return 0;
+}
+
+int vrs_buffer_prime_import(const struct vrs_buffer *buffer, int drm_fd,
+			    uint32_t *handle)
+{
+	if (!buffer || drm_fd < 0 || !handle)
+		return -EINVAL;
+	return drmPrimeFDToHandle(drm_fd, buffer->fd, handle) ? vrs_errno() : 0;
+}

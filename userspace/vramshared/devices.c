@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The exporting devices vramshared owns: opened through vfio, each with
+ * an allocator over its VRAM BAR and one eventfd that every dma-buf
+ * exported from it signals on a state change.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "broker.h"
+
+#define VRS_DRIVER_DIR "/sys/bus/pci/drivers/vfio-pci-dmabuf"
+
+/* The largest BAR: a GPU's VRAM BAR dwarfs its register BARs. */
+static int vrs_largest_bar(struct vrs_device *dev, unsigned int *bar)
+{
+	uint64_t size, best = 0;
+
+	for (unsigned int i = 0; i <= 5; i++) {
+		if (vrs_device_bar_size(dev, i, &size) == 0 && size > best) {
+			best = size;
+			*bar = i;
+		}
+	}
+	return best ? 0 : -ENODEV;
+}
+
+static int vrs_device_setup(struct vrs_broker *b, const char *name,
+			    const char *address, int bar)
+{
+	struct vrs_bdev *d = &b->devs[b->nr_devs];
+	struct epoll_event ev = { .events = EPOLLIN };
+	long page = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->eventfd = -1;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	ret = vrs_device_open(address, &d->dev);
+	if (ret) {
+		vrs_log(VRS_LOG_ERROR, "device %s (%s): cannot open: %s", name,
+			address, strerror(-ret));
+		return ret;
+	}
+	ret = vrs_export_supported(d->dev);
+	if (ret <= 0) {
+		ret = ret ? ret : -EOPNOTSUPP;
+		vrs_log(VRS_LOG_ERROR, "device %s (%s): exports no dma-bufs",
+			name, address);
+		goto err_close;
+	}
+	if (bar < 0)
+		ret = vrs_largest_bar(d->dev, &d->bar);
+	else
+		d->bar = (unsigned int)bar;
+	if (!ret)
+		ret = vrs_device_bar_size(d->dev, d->bar, &d->bar_size);
+	if (!ret && d->bar_size < (uint64_t)page)
+		ret = -ENODEV;
+	if (!ret)
+		ret = vrs_range_alloc_create(d->bar_size & ~((uint64_t)page - 1),
+					     (uint64_t)page, &d->ra);
+	if (ret) {
+		vrs_log(VRS_LOG_ERROR, "device %s (%s): no usable BAR: %s",
+			name, address, strerror(-ret));
+		goto err_close;
+	}
+	d->revoke = vrs_dmabuf_ctl_supported(d->dev) == 1;
+	d->eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->eventfd < 0) {
+		ret = -errno;
+		goto err_ra;
+	}
+	ev.data.ptr = d;
+	if (epoll_ctl(b->epoll, EPOLL_CTL_ADD, d->eventfd, &ev)) {
+		ret = -errno;
+		goto err_ra;
+	}
+	b->nr_devs++;
+	vrs_log(VRS_LOG_INFO,
+		"device %s (%s): BAR %u, %llu MiB%s", name, address, d->bar,
+		(unsigned long long)(d->bar_size >> 20),
+		d->revoke ? "" :
+		"; no per-buffer revoke: freed ranges are not reused");
+	return 0;
+
+err_ra:
+	if (d->eventfd >= 0)
+		close(d->eventfd);
+	vrs_range_alloc_destroy(d->ra);
+err_close:
+	vrs_device_close(d->dev);
+	return ret;
+}
+
+static int vrs_device_known(struct vrs_broker *b, const char *address)
+{
+	for (unsigned int i = 0; i < b->nr_devs; i++) {
+		if (!strcmp(vrs_device_address(b->devs[i].dev), address))
+			return 1;
+	}
+	return 0;
+}
+
+/* Every device bound to vfio-pci-dmabuf that no section names: gpuN. */
+static void vrs_devices_auto(struct vrs_broker *b)
+{
+	struct dirent *de;
+	char name[VRS_PROTO_NAME_LEN];
+	char address[16];
+	unsigned int n = 0;
+	DIR *dir;
+
+	dir = opendir(VRS_DRIVER_DIR);
+	if (!dir)
+		return;
+	while ((de = readdir(dir)) && b->nr_devs < VRS_CONFIG_MAX_DEVICES) {
+		if (vrs_pci_address_parse(de->d_name, address,
+					  sizeof(address)) < 0 ||
+		    vrs_device_known(b, address))
+			continue;
+		do {
+			snprintf(name, sizeof(name), "gpu%u", n++);
+		} while (vrs_device_by_name(b, name));
+		vrs_device_setup(b, name, address, -1);
+	}
+	closedir(dir);
+}
+
+int vrs_devices_open(struct vrs_broker *b)
+{
+	const struct vrs_config *cfg = b->cfg;
+
+	for (unsigned int i = 0; i < cfg->nr_devices; i++) {
+		const struct vrs_config_device *cd = &cfg->devices[i];
+
+		vrs_device_setup(b, cd->name, cd->address, cd->bar);
+	}
+	if (cfg->auto_devices)
+		vrs_devices_auto(b);
+	if (!b->nr_devs)
+		vrs_log(VRS_LOG_WARNING, "no device to share");
+	return 0;
+}
+
+void vrs_devices_close(struct vrs_broker *b)
+{
+	for (unsigned int i = 0; i < b->nr_devs; i++) {
+		struct vrs_bdev *d = &b->devs[i];
+
+		close(d->eventfd);
+		vrs_range_alloc_destroy(d->ra);
+		/* Closing the vfio device revokes its remaining dma-bufs. */
+		vrs_device_close(d->dev);
+	}
+	b->nr_devs = 0;
+}
+
+struct vrs_bdev *vrs_device_by_name(struct vrs_broker *b, const char *name)
+{
+	for (unsigned int i = 0; i < b->nr_devs; i++) {
+		if (!strcmp(b->devs[i].name, name))
+			return &b->devs[i];
+	}
+	return NULL;
+}
+
+int vrs_device_clear(struct vrs_bdev *d, uint64_t offset, uint64_t size)
+{
+	static const unsigned char zeroes[65536];
+	uint64_t done = 0;
+	int ret;
+
+	while (done < size) {
+		size_t chunk = size - done < sizeof(zeroes) ?
+			       (size_t)(size - done) : sizeof(zeroes);
+
+		ret = vrs_device_bar_write(d->dev, d->bar, offset + done,
+					   zeroes, chunk);
+		if (ret)
+			return ret;
+		done += chunk;
+	}
+	return 0;
+}
+
+/*
+ * The exporter's eventfd counts transitions, not which dma-buf made
+ * them: every export of the device is queried, and those whose
+ * generation moved are forwarded. A holder told nothing since the last
+ * event gets the transitions in between as a pair: a dma-buf that is
+ * live again after two transitions was revoked and restored.
+ */
+void vrs_device_events(struct vrs_broker *b, struct vrs_bdev *d)
+{
+	uint64_t count, generation;
+	uint32_t state;
+
+	if (read(d->eventfd, &count, sizeof(count)) < 0)
+		return;
+	for (struct vrs_buffer *buf = b->buffers; buf; buf = buf->next) {
+		if (buf->dev != d)
+			continue;
+		for (struct vrs_export *e = buf->exports; e; e = e->buf_next) {
+			if (vrs_export_query(e, &state, &generation) ||
+			    generation == e->generation)
+				continue;
+			if (state == e->state && state != VRS_STATE_GONE)
+				vrs_export_notify(b, e, state == VRS_STATE_LIVE ?
+						  VRS_STATE_REVOKED :
+						  VRS_STATE_LIVE,
+						  generation - 1);
+			vrs_export_notify(b, e, state, generation);
+		}
+	}
+}
