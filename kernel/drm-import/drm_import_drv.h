@@ -214,6 +214,7 @@ struct sg_table *dim_bo_map_local(struct drm_gem_object *obj);
 void dim_unmap_objects(struct dim_device *dim);
 struct sg_table *dim_bo_map_locked(struct drm_gem_object *obj);
 bool dim_bo_is_imported(struct drm_gem_object *obj);
+bool dim_bo_is_read_only(struct drm_gem_object *obj);
 u64 dim_bo_invalidations(struct drm_gem_object *obj);
 int dim_ioctl_bo_create(struct drm_device *drm, void *data,
 			struct drm_file *file);

@@ -68,6 +68,16 @@ static int dim_import_bo_mmap(struct drm_gem_object *obj,
 {
 	int ret;
 
+	/*
+	 * The DRM file is open for writing, the dma-buf may not be: its
+	 * read-only mode holds here as it does for an mmap() of the
+	 * dma-buf itself, mprotect() included.
+	 */
+	if (dim_bo_is_read_only(obj)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vrs_vm_flags_clear(vma, VM_MAYWRITE);
+	}
 	drm_gem_object_put(obj);
 	vma->vm_private_data = NULL;
 	ret = dma_buf_mmap(obj->import_attach->dmabuf, vma, 0);
@@ -213,6 +223,22 @@ struct drm_gem_object *dim_gem_prime_import(struct drm_device *drm,
 	list_add_tail(&bo->link, &to_dim(drm)->imports);
 	mutex_unlock(&to_dim(drm)->objects_lock);
 	return &bo->base;
+}
+
+/**
+ * dim_bo_is_read_only() - is @obj an import of a dma-buf opened read-only?
+ * @obj: an object of this device
+ *
+ * A dma-buf has one file: whoever holds it read-only (O_RDONLY export)
+ * cannot get write access through an import of it, neither by DMA nor
+ * by a CPU mapping.
+ *
+ * Return: true for such an import.
+ */
+bool dim_bo_is_read_only(struct drm_gem_object *obj)
+{
+	return obj->import_attach &&
+	       !(obj->import_attach->dmabuf->file->f_mode & FMODE_WRITE);
 }
 
 /**

@@ -286,6 +286,8 @@ static int dim_job_lookup(struct dim_job *job, struct drm_file *file,
 	job->dst = drm_gem_object_lookup(file, args->dst_handle);
 	if (!job->dst)
 		return -ENOENT;
+	if (dim_bo_is_read_only(job->dst))
+		return -EACCES;
 	if (args->op == DRM_IMPORT_JOB_COPY) {
 		job->src = drm_gem_object_lookup(file, args->src_handle);
 		if (!job->src)

@@ -39,6 +39,16 @@ static inline void vrs_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+static inline void vrs_vm_flags_clear(struct vm_area_struct *vma,
+				      unsigned long flags)
+{
+#ifdef VRS_HAVE_VM_FLAGS_SET
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
 /* 6.8 dropped eventfd_signal()'s count. */
 static inline void vrs_eventfd_signal(struct eventfd_ctx *ctx)
 {

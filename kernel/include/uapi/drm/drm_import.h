@@ -177,7 +177,8 @@ struct drm_import_copy {
  * Returns 0 once the job is queued. A submission that finds an imported
  * object revoked waits, interruptibly and at most @timeout_ms, for the
  * restore (-ETIMEDOUT), unless NO_WAIT is set (-ENODEV). Bad handles give
- * -ENOENT, bad fences -EINVAL or -ENOENT, everything else malformed
+ * -ENOENT, bad fences -EINVAL or -ENOENT, a destination that imports a
+ * dma-buf opened read-only (O_RDONLY) -EACCES, everything else malformed
  * -EINVAL; -EBUSY when the file already has max_queued_jobs (module
  * parameter, default 256) jobs waiting for the engine; nothing is queued
  * then. The one exception: with OUT_FENCE_FD, -ENOMEM may mean that the
