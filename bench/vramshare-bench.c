@@ -62,7 +62,6 @@ static void run(struct bench *b, struct vrs_job job)
 {
 	int fence, ret;
 
-	job.in_fence_fd = -1;
 	ret = vrs_submit(b->b, &job, &fence);
 	if (ret)
 		die("submit", ret);
@@ -75,7 +74,8 @@ static void run(struct bench *b, struct vrs_job job)
 static struct vrs_job copy(uint32_t dst, uint32_t src, uint64_t size)
 {
 	struct vrs_job job = {
-		.op = VRS_JOB_COPY, .dst = dst, .src = src, .size = size,
+		.struct_size = sizeof(job), .op = VRS_JOB_COPY,
+		.dst = dst, .src = src, .size = size,
 	};
 	return job;
 }
@@ -105,7 +105,6 @@ static unsigned int submit_all(struct bench *b, struct vrs_job job,
 
 	if (!fences)
 		die("calloc", -ENOMEM);
-	job.in_fence_fd = -1;
 	t = now();
 	for (i = 0; i < b->jobs; i++) {
 		ret = vrs_submit(b->b, &job, &fences[i]);
@@ -138,7 +137,7 @@ static double queued(struct bench *b, struct vrs_job job, double *submit)
 /* Seconds per trivial ioctl. */
 static double trivial_ioctl(struct bench *b)
 {
-	struct vrs_bo_info info;
+	struct vrs_bo_info info = { .struct_size = sizeof(info) };
 	double t = now();
 	unsigned int i;
 
@@ -248,7 +247,10 @@ static double after_reset(struct bench *b, double *reset)
 int main(int argc, char **argv)
 {
 	struct bench b = { .size = 8192, .jobs = 5 };
-	struct vrs_job fill = { .op = VRS_JOB_FILL, .fill_value = 0x5a5a5a5a };
+	struct vrs_job fill = {
+		.struct_size = sizeof(fill), .op = VRS_JOB_FILL,
+		.fill_value = 0x5a5a5a5a,
+	};
 	double base, submit, reset_idle, secs;
 	unsigned int canceled;
 	const char *bar = getenv("VRAMSHARE_VRAM_BAR");

@@ -166,7 +166,8 @@ static void open_devices(struct demo *d, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct vrs_bo_info before, after;
+	struct vrs_bo_info before = { .struct_size = sizeof(before) };
+	struct vrs_bo_info after = { .struct_size = sizeof(after) };
 	struct demo d = { .t0 = now() };
 	const char *bar = getenv("VRAMSHARE_VRAM_BAR");
 	int opt;

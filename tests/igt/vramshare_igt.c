@@ -435,7 +435,7 @@ long long vs_job_counter(const struct vs_gpus *g, const char *name)
 
 bool vs_wait_mapped(struct vrs_importer *imp, uint32_t handle)
 {
-	struct vrs_bo_info info;
+	struct vrs_bo_info info = { .struct_size = sizeof(info) };
 	int i;
 
 	for (i = 0; i < 500; i++) {

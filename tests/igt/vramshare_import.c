@@ -56,7 +56,7 @@ igt_main
 
 	igt_describe("A local object rounds up to pages, maps, and reads back what was written");
 	igt_subtest("bo-create-mmap") {
-		struct vrs_bo_info info;
+		struct vrs_bo_info info = { .struct_size = sizeof(info) };
 		uint32_t handle;
 		uint8_t *map;
 

@@ -1049,7 +1049,7 @@ igt_main
 	igt_subtest("revoke-queued-jobs") {
 		long long canceled = vs_job_counter(&gpus, "canceled");
 		struct drm_import_submit s;
-		struct vrs_bo_info info;
+		struct vrs_bo_info info = { .struct_size = sizeof(info) };
 		struct window w;
 		struct foreign f;
 		struct local l;
@@ -1084,7 +1084,7 @@ igt_main
 		run_ok(copy_job(w.handle, 0, l.handle, 0, PAGE));
 		igt_assert_eq(vs_check(w.cpu, PAGE, 81), -1);
 		{
-			struct vrs_bo_info now;
+			struct vrs_bo_info now = { .struct_size = sizeof(now) };
 
 			igt_assert_eq(vrs_bo_info(gpus.b, w.handle, &now), 0);
 			igt_assert_eq(now.maps, info.maps);

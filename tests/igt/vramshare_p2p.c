@@ -95,7 +95,7 @@ static void round_trip(struct path *p, uint32_t seed)
 
 static struct vrs_bo_info info_of(uint32_t handle)
 {
-	struct vrs_bo_info info;
+	struct vrs_bo_info info = { .struct_size = sizeof(info) };
 
 	igt_assert_eq(vrs_bo_info(gpus.b, handle, &info), 0);
 	return info;
@@ -103,7 +103,7 @@ static struct vrs_bo_info info_of(uint32_t handle)
 
 static bool vs_bo_imported(struct vrs_importer *imp, uint32_t handle)
 {
-	struct vrs_bo_info info;
+	struct vrs_bo_info info = { .struct_size = sizeof(info) };
 
 	igt_assert_eq(vrs_bo_info(imp, handle, &info), 0);
 	return info.imported;

@@ -39,7 +39,7 @@ static struct vs_gpus gpus;
 
 static struct vrs_dmabuf_state state_on(struct vrs_device *dev, int fd)
 {
-	struct vrs_dmabuf_state st;
+	struct vrs_dmabuf_state st = { .struct_size = sizeof(st) };
 
 	igt_assert_eq(vrs_dmabuf_query(dev, fd, &st), 0);
 	return st;

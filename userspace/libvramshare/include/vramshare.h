@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vramshare_version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -33,13 +35,33 @@ struct vrs_range {
 	uint64_t length;
 };
 
-/* What an importer object is and what happened to its mapping. */
+/*
+ * Structs passed to or filled by the library start with struct_size: the
+ * caller sets it to sizeof() of the struct it was compiled with. The
+ * library reads or fills that many bytes at most, so a struct grows at its
+ * end without new symbols. A struct_size smaller than the struct's first
+ * version is refused with -EINVAL.
+ */
+
+/**
+ * struct vrs_bo_info - what an importer object is and what happened to its
+ * mapping (vrs_bo_info())
+ * @struct_size: in: sizeof(struct vrs_bo_info); out: the bytes filled
+ * @imported: 1: a dma-buf import, 0: local memory
+ * @mapped: the engine holds a mapping now
+ * @revoked: the last attempt to map it found the exporter's memory revoked
+ * @size: bytes
+ * @invalidations: move_notify calls from the exporter
+ * @maps: mappings made for the engine
+ */
 struct vrs_bo_info {
+	uint32_t struct_size;
+	int imported;
+	int mapped;
+	int revoked;
 	uint64_t size;
-	int imported;		/* 1: a dma-buf import, 0: local memory */
-	int mapped;		/* the engine holds a mapping now */
-	uint64_t invalidations;	/* move_notify calls from the exporter */
-	uint64_t maps;		/* mappings made for the engine */
+	uint64_t invalidations;
+	uint64_t maps;
 };
 
 /* A job for an importer's engine (vrs_submit). */
@@ -49,21 +71,41 @@ enum vrs_job_op {
 };
 
 /* vrs_job.flags: fail with -ENODEV rather than wait for a restore. */
-#define VRS_JOB_NO_WAIT 0x1
+#define VRS_JOB_NO_WAIT		0x1
+/* vrs_job.flags: wait for the sync_file in_fence_fd first. */
+#define VRS_JOB_IN_FENCE_FD	0x2
 
+/**
+ * struct vrs_job - a job for vrs_submit(); in every optional member, zero
+ * means none (or the default)
+ * @struct_size: sizeof(struct vrs_job)
+ * @op: enum vrs_job_op
+ * @flags: VRS_JOB_*
+ * @dst: the object written
+ * @fill_value: fills: 32-bit pattern, little endian
+ * @dst_offset: where in @dst
+ * @src: copies: the object read
+ * @src_offset: copies: where in @src
+ * @size: bytes, not 0
+ * @timeout_ms: bound on the job's life; 0: the driver's default
+ * @in_fence_fd: with VRS_JOB_IN_FENCE_FD, a sync_file to wait for; else 0
+ * @in_syncobj: a drm_syncobj to wait for, or 0
+ * @out_syncobj: a drm_syncobj to signal, or 0
+ */
 struct vrs_job {
+	uint32_t struct_size;
 	enum vrs_job_op op;
-	uint32_t flags;		/* VRS_JOB_* */
-	uint32_t dst;		/* object written */
+	uint32_t flags;
+	uint32_t dst;
 	uint64_t dst_offset;
-	uint32_t src;		/* copies: object read */
+	uint32_t src;
+	uint32_t fill_value;
 	uint64_t src_offset;
-	uint64_t size;		/* bytes, not 0 */
-	uint32_t fill_value;	/* fills: 32-bit pattern, little endian */
-	uint32_t timeout_ms;	/* bound on the job's life; 0: default */
-	int in_fence_fd;	/* sync_file to wait for, or -1 */
-	uint32_t in_syncobj;	/* drm_syncobj to wait for, or 0 */
-	uint32_t out_syncobj;	/* drm_syncobj to signal, or 0 */
+	uint64_t size;
+	uint32_t timeout_ms;
+	int in_fence_fd;
+	uint32_t in_syncobj;
+	uint32_t out_syncobj;
 };
 
 /* State of an exported dma-buf (vfio-pci-dmabuf extension). */
@@ -73,10 +115,20 @@ enum vrs_dmabuf_state_kind {
 	VRS_DMABUF_GONE = 2,	/* for good */
 };
 
+/**
+ * struct vrs_dmabuf_state - an exported dma-buf's state (vrs_dmabuf_query())
+ * @struct_size: in: sizeof(struct vrs_dmabuf_state); out: the bytes filled
+ * @state: enum vrs_dmabuf_state_kind
+ * @generation: state transitions so far
+ * @version: the driver's extension uAPI version
+ * @reserved: 0
+ */
 struct vrs_dmabuf_state {
+	uint32_t struct_size;
 	enum vrs_dmabuf_state_kind state;
-	uint64_t generation;	/* state transitions so far */
-	uint32_t version;	/* the driver's extension uAPI version */
+	uint64_t generation;
+	uint32_t version;
+	uint32_t reserved;
 };
 
 /* Exporter: vfio device ------------------------------------------------ */
@@ -139,9 +191,7 @@ int vrs_fence_wait(int fence_fd, int timeout_ms);
  * out ranges of their VRAM as dma-bufs under its access policy; see
  * vrs_broker_connect(3) and docs/broker.md.
  *
- * Structs that the library fills start with struct_size: the caller sets
- * it to sizeof() of the struct it was compiled with, and the library
- * fills that many bytes at most, so the structs grow without new symbols.
+ * Its structs start with struct_size too (see the top of this file).
  */
 struct vrs_broker;
 
@@ -194,7 +244,7 @@ struct vrs_buffer_info {
 
 /**
  * struct vrs_broker_device - a device the broker shares
- * @struct_size: in: sizeof(struct vrs_broker_device)
+ * @struct_size: sizeof(struct vrs_broker_device) as the library has it
  * @flags: VRS_BROKER_DEVICE_REVOKE
  * @name: its name ("gpu0")
  * @address: its PCI address
@@ -266,8 +316,10 @@ struct vrs_event {
 typedef void (*vrs_event_fn)(struct vrs_broker *broker,
 			     struct vrs_buffer *buffer,
 			     const struct vrs_event *event, void *data);
-/* Returns 0 to go on, anything else to stop the listing with it. */
+/* Listings: return 0 to go on, anything else to stop with it. */
 typedef int (*vrs_export_fn)(const struct vrs_broker_export *export,
+			     void *data);
+typedef int (*vrs_device_fn)(const struct vrs_broker_device *device,
 			     void *data);
 
 int vrs_broker_connect(const char *socket_path, uint32_t flags,
@@ -275,8 +327,8 @@ int vrs_broker_connect(const char *socket_path, uint32_t flags,
 void vrs_broker_close(struct vrs_broker *broker);
 int vrs_broker_fd(const struct vrs_broker *broker);
 int vrs_broker_is_admin(const struct vrs_broker *broker);
-int vrs_broker_devices(struct vrs_broker *broker,
-		       struct vrs_broker_device *devices, unsigned int max);
+int vrs_broker_devices(struct vrs_broker *broker, vrs_device_fn fn,
+		       void *data);
 int vrs_broker_exports(struct vrs_broker *broker, vrs_export_fn fn,
 		       void *data);
 int vrs_broker_alloc(struct vrs_broker *broker, const char *device,

@@ -38,6 +38,7 @@ struct vrs_broker {
 	uint32_t hello_flags;
 	uint64_t client_id;		/* the broker's number for us */
 	int lost;			/* the broker closed the connection */
+	int lost_told;			/* ... and the GONE events were given */
 	struct vrs_buffer *buffers;
 	struct vrs_pending_event *events_head;
 	struct vrs_pending_event *events_tail;
@@ -116,6 +117,8 @@ static int vrs_recv(struct vrs_broker *b, void *buf, size_t size,
 		n = recvmsg(b->fd, &mh, MSG_CMSG_CLOEXEC |
 			    (nonblock ? MSG_DONTWAIT : 0));
 	} while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ECONNRESET)
+		n = 0;
 	if (n < 0)
 		return errno == EAGAIN ? -EAGAIN : vrs_errno();
 	vrs_close_fds(&mh, fd);
@@ -123,6 +126,9 @@ static int vrs_recv(struct vrs_broker *b, void *buf, size_t size,
 		b->lost = 1;
 		return -ECONNRESET;
 	}
+	/* The descriptor did not fit in the process's table. */
+	if (fd && *fd < 0 && (mh.msg_flags & MSG_CTRUNC))
+		*fd = -EMFILE;
 	if ((mh.msg_flags & MSG_TRUNC) ||
 	    vrs_proto_decode(buf, (size_t)n, msg)) {
 		if (fd && *fd >= 0)
@@ -130,6 +136,13 @@ static int vrs_recv(struct vrs_broker *b, void *buf, size_t size,
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/* vrs_call()'s received descriptor, or -1 for "none" (or -EMFILE). */
+static void vrs_drop_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 static int vrs_call(struct vrs_broker *b, uint16_t type, const void *payload,
@@ -158,8 +171,7 @@ static int vrs_call(struct vrs_broker *b, uint16_t type, const void *payload,
 		if (ret)
 			return ret;
 		if (msg.hdr.type == VRS_MSG_EVENT && msg.hdr.seq == 0) {
-			if (fd >= 0)
-				close(fd);
+			vrs_drop_fd(fd);
 			ret = vrs_queue_event(b, &msg);
 			if (ret)
 				return ret;
@@ -167,21 +179,18 @@ static int vrs_call(struct vrs_broker *b, uint16_t type, const void *payload,
 		}
 		if (msg.hdr.seq == seq)
 			break;
-		if (fd >= 0)	/* a stale reply: not ours */
-			close(fd);
+		vrs_drop_fd(fd);	/* a stale reply: not ours */
 	}
 	if (msg.hdr.type == (VRS_MSG_ERROR | VRS_MSG_REPLY)) {
 		struct vrs_msg_error err;
 
-		if (fd >= 0)
-			close(fd);
+		vrs_drop_fd(fd);
 		memcpy(&err, msg.payload, sizeof(err));
 		return err.error > 0 && err.error < 4096 ? -err.error : -EPROTO;
 	}
 	if (msg.hdr.type != reply->type ||
 	    (reply->payload && msg.payload_len > reply->max)) {
-		if (fd >= 0)
-			close(fd);
+		vrs_drop_fd(fd);
 		return -EPROTO;
 	}
 	if (reply->payload)
@@ -286,8 +295,8 @@ int vrs_broker_is_admin(const struct vrs_broker *broker)
 	return !!(broker->hello_flags & VRS_HELLO_ADMIN);
 }
 
-int vrs_broker_devices(struct vrs_broker *broker,
-		       struct vrs_broker_device *devices, unsigned int max)
+int vrs_broker_devices(struct vrs_broker *broker, vrs_device_fn fn,
+		       void *data)
 {
 	_Alignas(uint64_t) unsigned char buf[VRS_PROTO_MAX_MSG];
 	const struct vrs_msg_devices *list = (const void *)buf;
@@ -297,26 +306,29 @@ int vrs_broker_devices(struct vrs_broker *broker,
 	};
 	int ret;
 
-	if (!broker || (max && !devices))
+	if (!broker || !fn)
 		return -EINVAL;
 	ret = vrs_call(broker, VRS_MSG_DEVICES, NULL, 0, &reply);
 	if (ret)
 		return ret;
-	for (unsigned int i = 0; i < list->count && i < max; i++) {
+	for (unsigned int i = 0; i < list->count; i++) {
 		const struct vrs_proto_device *pd = &list->devices[i];
-		struct vrs_broker_device *d = &devices[i];
+		struct vrs_broker_device d = {
+			.struct_size = sizeof(d),
+			.flags = pd->flags & VRS_DEVICE_REVOKE ?
+				 VRS_BROKER_DEVICE_REVOKE : 0,
+			.bar = pd->bar,
+			.buffers = pd->buffers,
+			.bar_size = pd->bar_size,
+			.free = pd->free,
+			.largest_free = pd->largest_free,
+		};
 
-		memset(d, 0, sizeof(*d));
-		d->struct_size = sizeof(*d);
-		d->flags = pd->flags & VRS_DEVICE_REVOKE ?
-			   VRS_BROKER_DEVICE_REVOKE : 0;
-		memcpy(d->name, pd->name, sizeof(d->name));
-		memcpy(d->address, pd->address, sizeof(d->address));
-		d->bar = pd->bar;
-		d->buffers = pd->buffers;
-		d->bar_size = pd->bar_size;
-		d->free = pd->free;
-		d->largest_free = pd->largest_free;
+		memcpy(d.name, pd->name, sizeof(d.name));
+		memcpy(d.address, pd->address, sizeof(d.address));
+		ret = fn(&d, data);
+		if (ret)
+			return ret;
 	}
 	return (int)list->count;
 }
@@ -377,8 +389,14 @@ static int vrs_buffer_reply(struct vrs_broker *broker, uint16_t type,
 	reply.payload = &buf->desc;
 	reply.max = sizeof(buf->desc);
 	ret = vrs_call(broker, type, req, len, &reply);
-	if (!ret && reply.fd < 0)
-		ret = -EPROTO;
+	if (!ret && reply.fd < 0) {
+		/* The broker handed it out; give it back rather than leak it. */
+		struct vrs_msg_free fr = { .id = buf->desc.id };
+		struct vrs_reply ignored = { .type = VRS_MSG_FREE | VRS_MSG_REPLY };
+
+		ret = reply.fd == -EMFILE ? -EMFILE : -EPROTO;
+		vrs_call(broker, VRS_MSG_FREE, &fr, sizeof(fr), &ignored);
+	}
 	if (ret) {
 		free(buf);
 		return ret;
@@ -494,25 +512,34 @@ static void vrs_deliver(struct vrs_broker *b, const struct vrs_msg_event *ev,
 		fn(b, buf, &event, data);
 }
 
-/* The broker is gone: every buffer is revoked for good (its vfio device closed). */
+/*
+ * The broker is gone: every buffer is revoked for good (its vfio devices
+ * closed). Each not yet gone is told once; the list is walked again after
+ * every callback, which may free buffers.
+ */
 static int vrs_broker_lost(struct vrs_broker *b, vrs_event_fn fn, void *data)
 {
+	struct vrs_buffer *buf;
 	int n = 0;
 
-	for (struct vrs_buffer *buf = b->buffers; buf; buf = buf->next) {
+	b->lost_told = 1;
+	for (;;) {
 		struct vrs_msg_event ev = {
-			.id = buf->desc.id,
 			.client_id = b->client_id,
 			.state = VRS_STATE_GONE,
-			.generation = buf->desc.generation + 1,
 		};
 
-		if (buf->desc.state == VRS_STATE_GONE)
-			continue;
+		for (buf = b->buffers; buf; buf = buf->next) {
+			if (buf->desc.state != VRS_STATE_GONE)
+				break;
+		}
+		if (!buf)
+			return n;
+		ev.id = buf->desc.id;
+		ev.generation = buf->desc.generation + 1;
 		vrs_deliver(b, &ev, fn, data);
 		n++;
 	}
-	return n;
 }
 
 int vrs_broker_dispatch(struct vrs_broker *broker, vrs_event_fn fn,
@@ -534,10 +561,11 @@ int vrs_broker_dispatch(struct vrs_broker *broker, vrs_event_fn fn,
 		free(pe);
 		n++;
 	}
-	if (broker->lost)
+	if (broker->lost && broker->lost_told)
 		return -ENOTCONN;
 	for (;;) {
-		ret = vrs_recv(broker, buf, sizeof(buf), &msg, NULL, 1);
+		ret = broker->lost ? -ECONNRESET :
+		      vrs_recv(broker, buf, sizeof(buf), &msg, NULL, 1);
 		if (ret == -EAGAIN)
 			return n;
 		if (ret == -ECONNRESET) {

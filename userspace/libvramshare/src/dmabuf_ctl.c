@@ -39,25 +39,34 @@ static int vrs_ctl(struct vrs_device *dev, uint32_t get_or_set,
 	return 0;
 }
 
-int vrs_dmabuf_query(struct vrs_device *dev, int dmabuf_fd,
-		     struct vrs_dmabuf_state *state)
+/* vrs_dmabuf_query@VRAMSHARE_0.2 (no struct_size): compat.c */
+int vrs_dmabuf_query_v04(struct vrs_device *dev, int dmabuf_fd,
+			 struct vrs_dmabuf_state *state)
 {
 	struct vramshare_dma_buf_ctl ctl = {
 		.op = VRAMSHARE_DMA_BUF_CTL_QUERY,
 		.dmabuf_fd = dmabuf_fd,
 	};
+	struct vrs_dmabuf_state full;
+	size_t size;
 	int ret;
 
-	if (!state)
+	if (!state || state->struct_size < VRS_DMABUF_STATE_MIN_SIZE)
 		return -EINVAL;
 	ret = vrs_ctl(dev, VFIO_DEVICE_FEATURE_GET, &ctl);
 	if (ret)
 		return ret;
-	state->state = (enum vrs_dmabuf_state_kind)ctl.state;
-	state->generation = ctl.generation;
-	state->version = ctl.version;
+	size = state->struct_size < sizeof(full) ? state->struct_size :
+						    sizeof(full);
+	memset(&full, 0, sizeof(full));
+	full.struct_size = (uint32_t)size;
+	full.state = (enum vrs_dmabuf_state_kind)ctl.state;
+	full.generation = ctl.generation;
+	full.version = ctl.version;
+	memcpy(state, &full, size);
 	return 0;
 }
+VRS_SYMBOL_DEFAULT(vrs_dmabuf_query_v04, vrs_dmabuf_query, "VRAMSHARE_0.4");
 
 int vrs_dmabuf_revoke(struct vrs_device *dev, int dmabuf_fd)
 {

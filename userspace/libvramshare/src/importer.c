@@ -129,24 +129,34 @@ int vrs_bo_mmap(struct vrs_importer *imp, uint32_t handle, uint64_t size,
 	return 0;
 }
 
-int vrs_bo_info(struct vrs_importer *imp, uint32_t handle,
-		struct vrs_bo_info *info)
+/* vrs_bo_info@VRAMSHARE_0.1 (no struct_size, no revoked): compat.c */
+int vrs_bo_info_v04(struct vrs_importer *imp, uint32_t handle,
+		    struct vrs_bo_info *info)
 {
 	struct drm_import_bo_info args = { .handle = handle };
+	struct vrs_bo_info full;
+	size_t size;
 	int ret;
 
-	if (!info)
+	if (!info || info->struct_size < VRS_BO_INFO_MIN_SIZE)
 		return -EINVAL;
 	ret = vrs_ioctl(imp, DRM_IOCTL_IMPORT_BO_INFO, &args);
 	if (ret)
 		return ret;
-	info->size = args.size;
-	info->imported = args.kind == DRM_IMPORT_BO_KIND_IMPORTED;
-	info->mapped = !!(args.state & DRM_IMPORT_BO_STATE_MAPPED);
-	info->invalidations = args.invalidations;
-	info->maps = args.maps;
+	size = info->struct_size < sizeof(full) ? info->struct_size :
+						   sizeof(full);
+	memset(&full, 0, sizeof(full));
+	full.struct_size = (uint32_t)size;
+	full.imported = args.kind == DRM_IMPORT_BO_KIND_IMPORTED;
+	full.mapped = !!(args.state & DRM_IMPORT_BO_STATE_MAPPED);
+	full.revoked = !!(args.state & DRM_IMPORT_BO_STATE_REVOKED);
+	full.size = args.size;
+	full.invalidations = args.invalidations;
+	full.maps = args.maps;
+	memcpy(info, &full, size);
 	return 0;
 }
+VRS_SYMBOL_DEFAULT(vrs_bo_info_v04, vrs_bo_info, "VRAMSHARE_0.4");
 
 int vrs_bo_close(struct vrs_importer *imp, uint32_t handle)
 {

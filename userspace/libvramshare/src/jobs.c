@@ -15,32 +15,66 @@
 
 #include "internal.h"
 
-int vrs_submit(struct vrs_importer *imp, const struct vrs_job *job,
-	       int *out_fence_fd)
+#define VRS_JOB_FLAGS (VRS_JOB_NO_WAIT | VRS_JOB_IN_FENCE_FD)
+
+/*
+ * The caller's job as this library knows it: the first @job->struct_size
+ * bytes, zeros for members it was compiled without. Members of a later
+ * version (past ours) must be zero: -E2BIG, this library cannot do them.
+ */
+static int vrs_job_read(const struct vrs_job *job, struct vrs_job *out)
+{
+	const unsigned char *extra;
+	size_t i;
+
+	if (!job || job->struct_size < VRS_JOB_MIN_SIZE)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (job->struct_size <= sizeof(*out)) {
+		memcpy(out, job, job->struct_size);
+		return 0;
+	}
+	extra = (const unsigned char *)job + sizeof(*out);
+	for (i = 0; i < job->struct_size - sizeof(*out); i++)
+		if (extra[i])
+			return -E2BIG;
+	memcpy(out, job, sizeof(*out));
+	return 0;
+}
+
+/* vrs_submit@VRAMSHARE_0.3 (-1 for no in-fence): compat.c */
+int vrs_submit_v04(struct vrs_importer *imp, const struct vrs_job *user_job,
+		   int *out_fence_fd)
 {
 	struct drm_import_submit args;
+	struct vrs_job job;
 	int ret;
 
-	if (!job)
+	ret = vrs_job_read(user_job, &job);
+	if (ret)
+		return ret;
+	if (job.flags & ~(uint32_t)VRS_JOB_FLAGS)
 		return -EINVAL;
-	if (job->flags & ~(uint32_t)VRS_JOB_NO_WAIT)
+	/* As the uAPI: a descriptor with the flag, 0 without it */
+	if ((job.flags & VRS_JOB_IN_FENCE_FD) ? job.in_fence_fd < 0 :
+						job.in_fence_fd != 0)
 		return -EINVAL;
 	memset(&args, 0, sizeof(args));
-	args.op = job->op;
-	args.dst_handle = job->dst;
-	args.dst_offset = job->dst_offset;
-	args.src_handle = job->src;
-	args.src_offset = job->src_offset;
-	args.size = job->size;
-	args.fill_value = job->fill_value;
-	args.timeout_ms = job->timeout_ms;
-	args.in_syncobj = job->in_syncobj;
-	args.out_syncobj = job->out_syncobj;
-	if (job->flags & VRS_JOB_NO_WAIT)
+	args.op = job.op;
+	args.dst_handle = job.dst;
+	args.dst_offset = job.dst_offset;
+	args.src_handle = job.src;
+	args.src_offset = job.src_offset;
+	args.size = job.size;
+	args.fill_value = job.fill_value;
+	args.timeout_ms = job.timeout_ms;
+	args.in_syncobj = job.in_syncobj;
+	args.out_syncobj = job.out_syncobj;
+	if (job.flags & VRS_JOB_NO_WAIT)
 		args.flags |= DRM_IMPORT_SUBMIT_NO_WAIT;
-	if (job->in_fence_fd >= 0) {
+	if (job.flags & VRS_JOB_IN_FENCE_FD) {
 		args.flags |= DRM_IMPORT_SUBMIT_IN_FENCE_FD;
-		args.in_fence_fd = job->in_fence_fd;
+		args.in_fence_fd = job.in_fence_fd;
 	}
 	if (out_fence_fd)
 		args.flags |= DRM_IMPORT_SUBMIT_OUT_FENCE_FD;
@@ -50,6 +84,7 @@ int vrs_submit(struct vrs_importer *imp, const struct vrs_job *job,
 		*out_fence_fd = args.out_fence_fd;
 	return ret;
 }
+VRS_SYMBOL_DEFAULT(vrs_submit_v04, vrs_submit, "VRAMSHARE_0.4");
 
 int vrs_bo_wait(struct vrs_importer *imp, uint32_t handle, int64_t timeout_ns)
 {

@@ -20,10 +20,12 @@ static void null_arguments(void **state)
 {
 	struct vrs_device *dev = NULL;
 	struct vrs_importer *imp = NULL;
-	struct vrs_bo_info info;
-	struct vrs_dmabuf_state dmabuf_state;
+	struct vrs_bo_info info = { .struct_size = sizeof(info) };
+	struct vrs_dmabuf_state dmabuf_state = {
+		.struct_size = sizeof(dmabuf_state),
+	};
 	struct vrs_range range = { 0, 4096 };
-	struct vrs_job job = { .op = VRS_JOB_COPY, .in_fence_fd = -1 };
+	struct vrs_job job = { .struct_size = sizeof(job), .op = VRS_JOB_COPY };
 	uint64_t size;
 	uint32_t handle;
 	void *addr;
@@ -66,7 +68,7 @@ static void null_arguments(void **state)
 
 static void bad_jobs_and_fences(void **state)
 {
-	struct vrs_job job = { .op = VRS_JOB_COPY, .in_fence_fd = -1 };
+	struct vrs_job job = { .struct_size = sizeof(job), .op = VRS_JOB_COPY };
 	int pipefd[2];
 
 	(void)state;
