@@ -70,8 +70,7 @@ static int vpd_ctl_set(struct vpd_dmabuf *priv,
 	case VRAMSHARE_DMA_BUF_CTL_REVOKE:
 		if (ctl->eventfd || ctl->attr)
 			return -EINVAL;
-		vpd_dmabuf_revoke_for_good(priv);
-		return 0;
+		return vpd_dmabuf_revoke_for_good(priv);
 	case VRAMSHARE_DMA_BUF_CTL_SET_EVENTFD:
 		if (ctl->attr)
 			return -EINVAL;
@@ -93,7 +92,8 @@ static int vpd_ctl_set(struct vpd_dmabuf *priv,
  * @argsz: bytes at @arg
  *
  * Return: 0 or -errno (-EBADF, or -EINVAL for a dma-buf not exported by
- * this device).
+ * this device; for REVOKE, -EBUSY when an importer still maps the
+ * dma-buf after the revocation's bound).
  */
 int vpd_feature_dma_buf_ctl(struct vpd_device *vpd, u32 flags,
 			    void __user *arg, size_t argsz)

@@ -300,20 +300,26 @@ void vpd_dmabuf_leave_device(struct vpd_dmabuf *priv)
  *
  * It lives on until its last reference goes, but mapping it fails with
  * -ENODEV and CPU mappings get SIGBUS. Harmless when it is gone already.
+ *
+ * Return: 0 once no importer maps it; -EBUSY when one still does after
+ * revoke_timeout_ms (it ignored move_notify, or pinned the dma-buf): the
+ * range may still be reached through that mapping, so whoever hands the
+ * range out again must not (the broker keeps it).
  */
-void vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv)
+int vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv)
 {
 	unsigned int timeout_ms = READ_ONCE(revoke_timeout_ms);
 	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
 	struct vpd_device *vpd = READ_ONCE(priv->vpd);
 
 	if (!vpd)
-		return;	/* the device was closed: gone already */
+		return 0;	/* the device was closed: gone already */
 	mutex_lock(&vpd->state_lock);
 	/* Only this one is marked: the wait covers it alone. */
 	priv->must_wait = vpd_dmabuf_set_state(priv, true, true);
 	vpd_dmabufs_wait(vpd, &vpd->dmabufs, deadline, timeout_ms);
 	mutex_unlock(&vpd->state_lock);
+	return atomic_read(&priv->nr_mapped) ? -EBUSY : 0;
 }
 
 /**

@@ -132,7 +132,7 @@ phys_addr_t vpd_dmabuf_phys(struct vpd_dmabuf *priv, u64 offset);
 /* state.c */
 bool vpd_bar_usable(struct vpd_device *vpd);
 void vpd_dmabufs_update(struct vpd_device *vpd);
-void vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv);
+int vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv);
 void vpd_dmabufs_close(struct vpd_device *vpd);
 void vpd_dmabuf_leave_device(struct vpd_dmabuf *priv);
 

@@ -51,7 +51,7 @@ static void shared_close(struct vs_shared *s)
 
 static struct vrs_dmabuf_state state_of(int fd)
 {
-	struct vrs_dmabuf_state st;
+	struct vrs_dmabuf_state st = { .struct_size = sizeof(st) };
 
 	igt_assert_eq(vrs_dmabuf_query(gpus.a, fd, &st), 0);
 	return st;
@@ -59,7 +59,7 @@ static struct vrs_dmabuf_state state_of(int fd)
 
 static struct vrs_bo_info info_of(uint32_t handle)
 {
-	struct vrs_bo_info info;
+	struct vrs_bo_info info = { .struct_size = sizeof(info) };
 
 	igt_assert_eq(vrs_bo_info(gpus.b, handle, &info), 0);
 	return info;
@@ -721,6 +721,30 @@ igt_main
 		shared_close(&s);
 	}
 
+	igt_describe("A per-buffer revoke tells whether an importer still maps the dma-buf after the bound: EBUSY while one lingers, 0 once it let go");
+	igt_subtest("revoke-reports-lingering-mapping") {
+		struct { int32_t fd; uint32_t flags; } attach;
+		struct vs_shared s;
+		int ti;
+
+		ti = open("/dev/vrs_test_importer", O_RDWR | O_CLOEXEC);
+		igt_require_f(ti >= 0, "no test importer module: %s\n",
+			      strerror(errno));
+		shared_open(&s);
+		attach.fd = s.fd;
+		attach.flags = 0x1;	/* unmaps 2 s after move_notify */
+		igt_assert_eq(ioctl(ti, _IOW('V', 0x40, typeof(attach)), &attach), 0);
+		/* revoke_timeout_ms (1000) runs out first: still mapped. */
+		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, s.fd), -EBUSY);
+		igt_assert_eq(state_of(s.fd).state, VRS_DMABUF_GONE);
+		/* The late unmap comes; the next revoke finds none. */
+		usleep(1500 * 1000);
+		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, s.fd), 0);
+		igt_assert_eq(ioctl(ti, _IO('V', 0x41)), 0);
+		close(ti);
+		shared_close(&s);
+	}
+
 	igt_describe("1024 dma-bufs with 3 importers each are revoked and restored together by one reset");
 	igt_subtest("many-dmabufs-reset") {
 		enum { N = 1024, IMPORTERS = 3 };
@@ -744,7 +768,9 @@ igt_main
 
 		for (j = 0; j < IMPORTERS; j++) {
 			for (i = 0; i < N; i++) {
-				struct vrs_bo_info info;
+				struct vrs_bo_info info = {
+					.struct_size = sizeof(info),
+				};
 
 				igt_assert_eq(vrs_bo_info(imp[j], handles[j][i], &info), 0);
 				igt_assert_eq(info.invalidations, 2);

@@ -93,7 +93,12 @@ struct vfio_device_feature_dma_buf {
  * @reserved: must be 0
  *
  * REVOKE revokes the dma-buf for good: importers are told through
- * move_notify and can never map it again, CPU mappings get SIGBUS.
+ * move_notify and can never map it again, CPU mappings get SIGBUS. It
+ * waits (module parameter revoke_timeout_ms) for importers to unmap and
+ * fails with -EBUSY if one still maps it then (it ignored move_notify, or
+ * pinned the dma-buf): revoked all the same, but the memory may still be
+ * reached through that mapping, so it must not be handed to anyone else.
+ * A later REVOKE tells again.
  */
 struct vramshare_dma_buf_ctl {
 	__u32 op;
