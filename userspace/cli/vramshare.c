@@ -5,6 +5,7 @@
  * vramshare(1).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -105,9 +106,12 @@ static int parse_size(const char *text, uint64_t *out)
 static struct json_object *buffer_json(const struct vrs_buffer_info *info)
 {
 	struct json_object *o = json_object_new_object();
+	char token[24];
 
 	json_object_object_add(o, "id", json_object_new_uint64(info->id));
-	json_object_object_add(o, "token", json_object_new_uint64(info->token));
+	/* 64 random bits: a string, since JSON readers often use doubles. */
+	snprintf(token, sizeof(token), "%" PRIu64, info->token);
+	json_object_object_add(o, "token", json_object_new_string(token));
 	json_object_object_add(o, "device", json_object_new_string(info->device));
 	json_object_object_add(o, "offset", json_object_new_uint64(info->offset));
 	json_object_object_add(o, "size", json_object_new_uint64(info->size));
@@ -130,10 +134,16 @@ static void print_buffer(struct cli *cli, const struct vrs_buffer_info *info)
 	       info->token);
 }
 
+static int count_device(const struct vrs_broker_device *d, void *data)
+{
+	(void)d;
+	(void)data;
+	return 0;
+}
+
 static int cmd_info(struct cli *cli)
 {
-	struct vrs_broker_device devs[16];
-	int n = vrs_broker_devices(cli->broker, devs, 16);
+	int n = vrs_broker_devices(cli->broker, count_device, NULL);
 
 	if (n < 0)
 		return fail(n, "devices");
@@ -153,6 +163,7 @@ static int cmd_info(struct cli *cli)
 
 struct ls_state {
 	struct cli *cli;
+	struct json_object *devices;
 	struct json_object *list;
 };
 
@@ -187,61 +198,60 @@ static int ls_export(const struct vrs_broker_export *e, void *data)
 	return 0;
 }
 
+static int ls_device(const struct vrs_broker_device *d, void *data)
+{
+	struct ls_state *ls = data;
+
+	if (ls->cli->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(d->name));
+		json_object_object_add(o, "address", json_object_new_string(d->address));
+		json_object_object_add(o, "bar", json_object_new_int((int)d->bar));
+		json_object_object_add(o, "bar_size", json_object_new_uint64(d->bar_size));
+		json_object_object_add(o, "free", json_object_new_uint64(d->free));
+		json_object_object_add(o, "largest_free",
+				       json_object_new_uint64(d->largest_free));
+		json_object_object_add(o, "buffers", json_object_new_int((int)d->buffers));
+		json_object_object_add(o, "revoke",
+				       json_object_new_boolean(d->flags & VRS_BROKER_DEVICE_REVOKE));
+		json_object_array_add(ls->devices, o);
+	} else {
+		printf("  %s %s BAR %u: %" PRIu64 " MiB, %" PRIu64 " MiB free, %u buffers%s\n",
+		       d->name, d->address, d->bar, d->bar_size >> 20,
+		       d->free >> 20, d->buffers,
+		       d->flags & VRS_BROKER_DEVICE_REVOKE ? "" : " (no per-buffer revoke)");
+	}
+	return 0;
+}
+
 static int cmd_ls(struct cli *cli)
 {
-	struct vrs_broker_device devs[16];
 	struct ls_state ls = { .cli = cli };
-	struct json_object *top = NULL, *jdevs = NULL;
-	int n, ret;
+	struct json_object *top = NULL;
+	int ret;
 
-	n = vrs_broker_devices(cli->broker, devs, 16);
-	if (n < 0)
-		return fail(n, "devices");
 	if (cli->json) {
 		top = json_object_new_object();
-		jdevs = json_object_new_array();
+		ls.devices = json_object_new_array();
 		ls.list = json_object_new_array();
+		json_object_object_add(top, "devices", ls.devices);
+		json_object_object_add(top, "dmabufs", ls.list);
 	} else {
 		printf("devices:\n");
 	}
-	for (int i = 0; i < n && i < 16; i++) {
-		struct vrs_broker_device *d = &devs[i];
-
-		if (cli->json) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "name", json_object_new_string(d->name));
-			json_object_object_add(o, "address", json_object_new_string(d->address));
-			json_object_object_add(o, "bar", json_object_new_int((int)d->bar));
-			json_object_object_add(o, "bar_size", json_object_new_uint64(d->bar_size));
-			json_object_object_add(o, "free", json_object_new_uint64(d->free));
-			json_object_object_add(o, "largest_free",
-					       json_object_new_uint64(d->largest_free));
-			json_object_object_add(o, "buffers", json_object_new_int((int)d->buffers));
-			json_object_object_add(o, "revoke",
-					       json_object_new_boolean(d->flags & VRS_BROKER_DEVICE_REVOKE));
-			json_object_array_add(jdevs, o);
-		} else {
-			printf("  %s %s BAR %u: %" PRIu64 " MiB, %" PRIu64 " MiB free, %u buffers%s\n",
-			       d->name, d->address, d->bar, d->bar_size >> 20,
-			       d->free >> 20, d->buffers,
-			       d->flags & VRS_BROKER_DEVICE_REVOKE ? "" : " (no per-buffer revoke)");
-		}
+	ret = vrs_broker_devices(cli->broker, ls_device, &ls);
+	if (ret >= 0) {
+		if (!cli->json)
+			printf("dma-bufs:\n");
+		ret = vrs_broker_exports(cli->broker, ls_export, &ls);
 	}
-	if (!cli->json)
-		printf("dma-bufs:\n");
-	ret = vrs_broker_exports(cli->broker, ls_export, &ls);
 	if (ret < 0) {
 		json_object_put(top);
-		json_object_put(jdevs);
-		json_object_put(ls.list);
-		return fail(ret, "dma-bufs");
+		return fail(ret, "ls");
 	}
-	if (cli->json) {
-		json_object_object_add(top, "devices", jdevs);
-		json_object_object_add(top, "dmabufs", ls.list);
+	if (cli->json)
 		print_json(top);
-	}
 	return 0;
 }
 
@@ -253,61 +263,95 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* Runs @argv with @fd as fd 3 (and in $VRAMSHARE_DMABUF_FD); its status. */
-static int run_with_fd(int fd, const struct vrs_buffer_info *info,
-		       char **argv)
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void print_event(struct vrs_broker *broker, struct vrs_buffer *buffer,
+			const struct vrs_event *ev, void *data);
+
+/*
+ * Waits for @pid to end (or, with @pid 0, for stdin to close or a
+ * signal), reading the broker's events meanwhile: a client that does not
+ * read them is disconnected, and its buffer freed under the command.
+ * Returns the command's status, or 0.
+ */
+static int serve_until(struct cli *cli, pid_t pid)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = vrs_broker_fd(cli->broker), .events = POLLIN },
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+	};
+	int status;
+	char c;
+
+	for (;;) {
+		if (pid) {
+			pid_t done = waitpid(pid, &status, WNOHANG);
+
+			if (done == pid)
+				return WIFEXITED(status) ? WEXITSTATUS(status) :
+				       128 + WTERMSIG(status);
+			if (done < 0 && errno != EINTR)
+				return fail(-errno, "waitpid");
+		} else if (stop) {
+			return 0;
+		}
+		if (poll(pfd, pid ? 1 : 2, pid ? 100 : -1) < 0)
+			continue;
+		if (pfd[0].revents &&
+		    vrs_broker_dispatch(cli->broker, print_event, cli) < 0 && !pid)
+			return fail(-ECONNRESET, "the broker went away");
+		if (!pid && pfd[1].revents && read(STDIN_FILENO, &c, 1) <= 0)
+			return 0;
+	}
+}
+
+/* Starts @argv with @fd as fd 3 (and in $VRAMSHARE_DMABUF_FD). */
+static pid_t spawn_with_fd(int fd, const struct vrs_buffer_info *info,
+			   char **argv)
 {
 	char token[32];
-	int status;
 	pid_t pid;
 
 	snprintf(token, sizeof(token), "%" PRIu64, info->token);
 	pid = fork();
-	if (pid < 0)
-		return fail(-errno, "fork");
-	if (pid == 0) {
-		if (dup2(fd, 3) < 0)
-			_exit(127);
-		setenv("VRAMSHARE_DMABUF_FD", "3", 1);
-		setenv("VRAMSHARE_TOKEN", token, 1);
-		execvp(argv[0], argv);
-		fprintf(stderr, "vramshare: %s: %s\n", argv[0], strerror(errno));
+	if (pid != 0)
+		return pid;
+	/* dup2() onto itself would keep close-on-exec. */
+	if (fd == 3 ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, 3) < 0)
 		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return fail(-errno, "waitpid");
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* Holds a buffer until stdin closes or a signal comes. */
-static void hold(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	char c;
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	while (!stop && read(STDIN_FILENO, &c, 1) > 0)
-		;
+	setenv("VRAMSHARE_DMABUF_FD", "3", 1);
+	setenv("VRAMSHARE_TOKEN", token, 1);
+	execvp(argv[0], argv);
+	fprintf(stderr, "vramshare: %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
 }
 
 static int buffer_command(struct cli *cli, struct vrs_buffer *buf,
 			  char **cmd)
 {
 	struct vrs_buffer_info info = { .struct_size = sizeof(info) };
+	pid_t pid = 0;
 	int ret;
 
 	vrs_buffer_info(buf, &info);
-	if (cmd && cmd[0]) {
-		ret = run_with_fd(vrs_buffer_fd(buf), &info, cmd);
+	if (cmd[0] && !strcmp(cmd[0], "--"))
+		cmd++;
+	catch_stop_signals();
+	if (cmd[0]) {
+		pid = spawn_with_fd(vrs_buffer_fd(buf), &info, cmd);
+		if (pid < 0)
+			return fail(-errno, "fork");
 	} else {
 		print_buffer(cli, &info);
 		fflush(stdout);
-		hold();
-		ret = 0;
 	}
+	ret = serve_until(cli, pid);
 	vrs_broker_free(cli->broker, buf);
 	return ret;
 }
@@ -378,7 +422,7 @@ static int cmd_open(struct cli *cli, int argc, char **argv)
 	return buffer_command(cli, buf, argv + optind);
 }
 
-static void watch_event(struct vrs_broker *broker, struct vrs_buffer *buffer,
+static void print_event(struct vrs_broker *broker, struct vrs_buffer *buffer,
 			const struct vrs_event *ev, void *data)
 {
 	struct cli *cli = data;
@@ -403,22 +447,24 @@ static void watch_event(struct vrs_broker *broker, struct vrs_buffer *buffer,
 
 static int cmd_watch(struct cli *cli, int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	long count = -1, seen = 0;
+	char *end;
 	int n;
 
-	if (argc == 3 && !strcmp(argv[1], "--count"))
-		count = strtol(argv[2], NULL, 10);
-	else if (argc != 1)
+	if (argc == 3 && !strcmp(argv[1], "--count")) {
+		count = strtol(argv[2], &end, 10);
+		if (*end || end == argv[2] || count <= 0)
+			return EXIT_USAGE;
+	} else if (argc != 1) {
 		return EXIT_USAGE;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	}
+	catch_stop_signals();
 	while (!stop && (count < 0 || seen < count)) {
 		struct pollfd pfd = { .fd = vrs_broker_fd(cli->broker), .events = POLLIN };
 
 		if (poll(&pfd, 1, -1) < 0)
 			continue;
-		n = vrs_broker_dispatch(cli->broker, watch_event, cli);
+		n = vrs_broker_dispatch(cli->broker, print_event, cli);
 		if (n < 0)
 			return fail(n, "watch");
 		seen += n;

@@ -78,7 +78,7 @@ err_free:
 int vrs_export_query(struct vrs_export *e, uint32_t *state,
 		     uint64_t *generation)
 {
-	struct vrs_dmabuf_state st;
+	struct vrs_dmabuf_state st = { .struct_size = sizeof(st) };
 	int ret;
 
 	if (!e->buf->dev->revoke)
@@ -155,7 +155,8 @@ static void vrs_unlink_export(struct vrs_export *e)
 /*
  * Revokes the dma-buf for good: importers are unmapped (move_notify)
  * and CPU mappings zapped before the call returns. Returns 0 when the
- * exporter guarantees that nobody reaches the range through it any more.
+ * exporter guarantees that nobody reaches the range through it any more;
+ * -EBUSY when an importer kept its mapping past the exporter's bound.
  */
 static int vrs_export_revoke(struct vrs_export *e)
 {
@@ -165,7 +166,11 @@ static int vrs_export_revoke(struct vrs_export *e)
 	if (!d->revoke)
 		return -EOPNOTSUPP;
 	ret = vrs_dmabuf_revoke(d->dev, e->fd);
-	if (ret)
+	if (ret == -EBUSY)
+		vrs_log(VRS_LOG_WARNING,
+			"device %s: an importer still maps a revoked dma-buf of client %llu",
+			d->name, (unsigned long long)e->client->id);
+	else if (ret)
 		vrs_log(VRS_LOG_ERROR, "device %s: cannot revoke a dma-buf: %s",
 			d->name, strerror(-ret));
 	return ret;
@@ -180,7 +185,8 @@ void vrs_export_drop(struct vrs_broker *b, struct vrs_export *e)
 	free(e);
 }
 
-void vrs_buffer_free(struct vrs_broker *b, struct vrs_buffer *buf)
+void vrs_buffer_free(struct vrs_broker *b, struct vrs_buffer *buf,
+		     int notify_owner)
 {
 	struct vrs_bdev *d = buf->dev;
 	struct vrs_buffer **p;
@@ -188,11 +194,14 @@ void vrs_buffer_free(struct vrs_broker *b, struct vrs_buffer *buf)
 
 	while (buf->exports) {
 		struct vrs_export *e = buf->exports;
+		int revoked;
 
 		vrs_unlink_export(e);
-		if (vrs_export_revoke(e))
+		revoked = !vrs_export_revoke(e);
+		if (!revoked)
 			reusable = 0;
-		if (e->client != buf->owner) {
+		/* Holders learn it is gone; one that still reaches it does not. */
+		if (revoked && (e->client != buf->owner || notify_owner)) {
 			uint64_t generation = e->generation + 1;
 			uint32_t state;
 

@@ -38,7 +38,7 @@ static int vrs_peer_credentials(int fd, struct vrs_peer *peer)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	gid_t groups[64];
+	gid_t *groups;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		return -errno;
@@ -46,11 +46,23 @@ static int vrs_peer_credentials(int fd, struct vrs_peer *peer)
 	peer->uid = cred.uid;
 	peer->gid = cred.gid;
 	peer->pid = cred.pid;
-	len = sizeof(groups);
-	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+	/* The kernel says how many there are when the buffer is short. */
+	len = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) &&
+	    errno != ERANGE)
+		return 0;
+	groups = len ? malloc(len) : NULL;
+	if (groups && !getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
 		peer->nr_groups = len / sizeof(gid_t);
-		memcpy(peer->groups, groups, len);
+		if (peer->nr_groups > VRS_PEER_MAX_GROUPS) {
+			vrs_log(VRS_LOG_WARNING,
+				"pid %d: %u groups, only the first %u can match a grant",
+				(int)peer->pid, peer->nr_groups, VRS_PEER_MAX_GROUPS);
+			peer->nr_groups = VRS_PEER_MAX_GROUPS;
+		}
+		memcpy(peer->groups, groups, peer->nr_groups * sizeof(gid_t));
 	}
+	free(groups);
 	return 0;
 }
 
@@ -343,7 +355,7 @@ void vrs_client_destroy(struct vrs_broker *b, struct vrs_client *c)
 	for (buf = b->buffers; buf; buf = next) {
 		next = buf->next;
 		if (buf->owner == c) {
-			vrs_buffer_free(b, buf);
+			vrs_buffer_free(b, buf, 0);
 			freed++;
 			/* Freeing may have unlinked others' buffers: rescan. */
 			next = b->buffers;

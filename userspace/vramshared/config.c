@@ -230,7 +230,7 @@ static int vrs_grant_device(const char *word, void *arg)
 		return -EINVAL;
 	if (g->nr_devices == VRS_CONFIG_MAX_DEVICES)
 		return -E2BIG;
-	snprintf(g->devices[g->nr_devices++], VRS_PROTO_NAME_LEN, "%s", word);
+	memcpy(g->devices[g->nr_devices++], word, strlen(word) + 1);
 	return 0;
 }
 
@@ -305,8 +305,12 @@ static int vrs_key_grant(struct vrs_grant *g, const char *key,
 		return vrs_each_word(value, vrs_grant_user, g);
 	if (!strcmp(key, "groups"))
 		return vrs_each_word(value, vrs_grant_group, g);
-	if (!strcmp(key, "devices"))
+	if (!strcmp(key, "devices")) {
+		/* The list replaces the default, every device. */
+		g->any_device = 0;
+		g->nr_devices = 0;
 		return vrs_each_word(value, vrs_grant_device, g);
+	}
 	if (!strcmp(key, "access")) {
 		if (!strcmp(value, "rw"))
 			g->read_only = 0;
@@ -389,6 +393,7 @@ static struct vrs_grant *vrs_grant_section(struct vrs_parse *p,
 	g = &cfg->grants[cfg->nr_grants++];
 	memset(g, 0, sizeof(*g));
 	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->any_device = 1;
 	g->quota = VRS_UNLIMITED;
 	g->client_quota = VRS_UNLIMITED;
 	g->max_buffers = 4096;

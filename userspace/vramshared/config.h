@@ -45,7 +45,7 @@ struct vrs_config_device {
  * @nr_uids: entries of @uids
  * @gids: the groups it is for (a peer's primary or supplementary)
  * @nr_gids: entries of @gids
- * @any_device: "devices = *"
+ * @any_device: "devices = *", or no devices key
  * @devices: the device names it allows
  * @nr_devices: entries of @devices
  * @read_only: "access = ro": dma-bufs only read-only, no allocation

@@ -55,6 +55,7 @@ static int vrs_device_setup(struct vrs_broker *b, const char *name,
 			name, address);
 		goto err_close;
 	}
+	ret = 0;
 	if (bar < 0)
 		ret = vrs_largest_bar(d->dev, &d->bar);
 	else

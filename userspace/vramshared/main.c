@@ -8,6 +8,7 @@
  * eventfd, and a signalfd for SIGTERM and SIGINT.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,7 +24,10 @@
 
 #include "broker.h"
 
+/* Set by the build: $sysconfdir/vramshare/vramshared.conf. */
+#ifndef VRS_DEFAULT_CONFIG
 #define VRS_DEFAULT_CONFIG "/etc/vramshare/vramshared.conf"
+#endif
 
 static void vrs_usage(FILE *f)
 {
@@ -67,6 +71,9 @@ static int vrs_listen(struct vrs_broker *b, const char *path)
 				"the passed socket is not a listening SOCK_SEQPACKET Unix socket");
 			return -EINVAL;
 		}
+		/* accept4() must not block when another peer got there first. */
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
+			return -errno;
 		b->listen_fd = fd;
 		vrs_log(VRS_LOG_INFO, "listening on the socket systemd passed");
 		return 0;

@@ -12,6 +12,9 @@
 
 #include "config.h"
 
+/* Supplementary groups a grant can match; a peer's further ones are not. */
+#define VRS_PEER_MAX_GROUPS	256
+
 /**
  * struct vrs_peer - who is on the other end (SO_PEERCRED, SO_PEERGROUPS)
  * @uid: user
@@ -24,7 +27,7 @@ struct vrs_peer {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
-	gid_t groups[64];
+	gid_t groups[VRS_PEER_MAX_GROUPS];
 	unsigned int nr_groups;
 };
 

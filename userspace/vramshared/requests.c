@@ -147,7 +147,7 @@ static int vrs_alloc_on(struct vrs_broker *b, struct vrs_client *c,
 	if (ret) {
 		snprintf(why, whylen, "device %s: export failed: %s", d->name,
 			 strerror(-ret));
-		vrs_buffer_free(b, buf);
+		vrs_buffer_free(b, buf, 0);
 	}
 	return ret;
 }
@@ -155,17 +155,20 @@ static int vrs_alloc_on(struct vrs_broker *b, struct vrs_client *c,
 static void vrs_alloc(struct vrs_broker *b, struct vrs_client *c,
 		      const struct vrs_msg *msg)
 {
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	struct vrs_msg_alloc req;
 	struct vrs_export *e = NULL;
 	char why[VRS_PROTO_TEXT_LEN] = "no device this user may use";
-	int ret = -EACCES;
+	int ret = -ENODEV;
 
 	memcpy(&req, msg->payload, sizeof(req));
 	if (req.reserved || (req.flags & ~VRS_BUF_READ_ONLY) || !req.size ||
-	    (req.align & (req.align - 1))) {
+	    req.size > UINT64_MAX - page + 1 || (req.align & (req.align - 1))) {
 		vrs_refuse(b, c, msg, EINVAL, "bad size, alignment or flags");
 		return;
 	}
+	/* Quotas count what is allocated: whole pages. */
+	req.size = (req.size + page - 1) & ~(page - 1);
 	if (req.device[0]) {
 		struct vrs_bdev *d = vrs_device_by_name(b, req.device);
 
@@ -182,7 +185,8 @@ static void vrs_alloc(struct vrs_broker *b, struct vrs_client *c,
 				continue;
 			ret = vrs_alloc_on(b, c, &b->devs[i], &req, &e, why,
 					   sizeof(why));
-			if (ret != -ENOSPC)
+			/* Full or resetting: the next device may do. */
+			if (ret != -ENOSPC && ret != -EBUSY)
 				break;
 		}
 	}
@@ -252,7 +256,7 @@ static void vrs_free(struct vrs_broker *b, struct vrs_client *c,
 			return;
 		}
 		if (e->buf->owner == c)
-			vrs_buffer_free(b, e->buf);
+			vrs_buffer_free(b, e->buf, 0);
 		else
 			vrs_export_drop(b, e);
 	} else {
@@ -270,7 +274,7 @@ static void vrs_free(struct vrs_broker *b, struct vrs_client *c,
 		vrs_log(VRS_LOG_INFO, "client %llu: freed a buffer of client %llu",
 			(unsigned long long)c->id,
 			(unsigned long long)buf->owner->id);
-		vrs_buffer_free(b, buf);
+		vrs_buffer_free(b, buf, 1);
 	}
 	vrs_client_send(b, c, VRS_MSG_FREE | VRS_MSG_REPLY, msg->hdr.seq,
 			NULL, 0, -1);
@@ -285,6 +289,10 @@ static void vrs_status(struct vrs_broker *b, struct vrs_client *c,
 	int all = vrs_is_admin(c);
 
 	memcpy(&req, msg->payload, sizeof(req));
+	if (req.reserved) {
+		vrs_client_error(b, c, msg->hdr.seq, EINVAL, "reserved not 0");
+		return;
+	}
 	memset(reply, 0, sizeof(*reply));
 	reply->clients = b->nr_clients;
 	reply->start = req.start;

@@ -85,6 +85,7 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg.grants[0].gids[0], 27);
 	assert_int_equal(cfg.grants[0].nr_devices, 1);
 	assert_true(cfg.grants[0].read_only);
+	assert_false(cfg.grants[0].any_device);
 	assert_false(cfg.grants[0].admin);
 	assert_int_equal(cfg.grants[0].quota, 256ull << 20);
 	assert_int_equal(cfg.grants[0].client_quota, 64ull << 10);
@@ -100,6 +101,8 @@ static void test_user_names(void **state)
 	assert_int_equal(parse("[grant r]\nusers = root\ngroups = root\n"), 0);
 	assert_int_equal(cfg.grants[0].uids[0], 0);
 	assert_int_equal(cfg.grants[0].gids[0], 0);
+	/* Without a devices key a grant covers every device. */
+	assert_true(cfg.grants[0].any_device);
 	assert_int_equal(parse("[grant r]\nusers = no-such-user-here\n"), -EINVAL);
 	assert_non_null(strstr(err, "line 2"));
 	assert_non_null(strstr(err, "no-such-user-here"));
