@@ -27,6 +27,16 @@
 
 VRS_MODULE_IMPORT_DMA_BUF();
 
+/*
+ * The direction an import is mapped in: the engine only reads from an
+ * import of a read-only dma-buf, and the exporter maps it so (read-only
+ * in an IOMMU).
+ */
+static enum dma_data_direction dim_import_dir(struct drm_gem_object *obj)
+{
+	return dim_bo_is_read_only(obj) ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
+}
+
 /* Largest local object: keeps a single request from pinning all memory. */
 #define DIM_MAX_LOCAL_SIZE	SZ_4G
 
@@ -44,7 +54,7 @@ static void dim_import_bo_free(struct drm_gem_object *obj)
 	bo->in_use = false;
 	if (bo->sgt)
 		dma_buf_unmap_attachment(obj->import_attach, bo->sgt,
-					 DMA_BIDIRECTIONAL);
+					 dim_import_dir(obj));
 	bo->sgt = NULL;
 	dma_resv_unlock(obj->resv);
 
@@ -116,7 +126,7 @@ static void dim_remap_work(struct work_struct *work)
 	dma_resv_lock(bo->base.resv, NULL);
 	if (!bo->sgt && bo->in_use && !READ_ONCE(dim->unplugging)) {
 		sgt = dma_buf_map_attachment(bo->base.import_attach,
-					     DMA_BIDIRECTIONAL);
+					     dim_import_dir(&bo->base));
 		bo->revoked = PTR_ERR_OR_ZERO(sgt) == -ENODEV;
 		if (!IS_ERR(sgt)) {
 			bo->sgt = sgt;
@@ -148,7 +158,8 @@ static void dim_move_notify(struct dma_buf_attachment *attach)
 	dim_ring_cancel(&dim->ring, &bo->base, -ECANCELED);
 	WRITE_ONCE(bo->invalidations, bo->invalidations + 1);
 	if (bo->sgt) {
-		dma_buf_unmap_attachment(attach, bo->sgt, DMA_BIDIRECTIONAL);
+		dma_buf_unmap_attachment(attach, bo->sgt,
+					 dim_import_dir(&bo->base));
 		bo->sgt = NULL;
 	}
 	/*
@@ -422,7 +433,7 @@ void dim_unmap_objects(struct dim_device *dim)
 		dma_resv_lock(bo->base.resv, NULL);
 		if (bo->sgt)
 			dma_buf_unmap_attachment(bo->base.import_attach, bo->sgt,
-						 DMA_BIDIRECTIONAL);
+						 dim_import_dir(&bo->base));
 		bo->sgt = NULL;
 		bo->in_use = false;
 		dma_resv_unlock(bo->base.resv);
@@ -449,7 +460,7 @@ struct sg_table *dim_bo_map_locked(struct drm_gem_object *obj)
 	if (bo->sgt)
 		return bo->sgt;
 
-	sgt = dma_buf_map_attachment(obj->import_attach, DMA_BIDIRECTIONAL);
+	sgt = dma_buf_map_attachment(obj->import_attach, dim_import_dir(obj));
 	bo->revoked = PTR_ERR_OR_ZERO(sgt) == -ENODEV;
 	if (IS_ERR(sgt))
 		return sgt;

@@ -106,6 +106,8 @@ static void vpd_dmabuf_detach(struct dma_buf *dmabuf,
 	if (va->mappings) {
 		pci_warn(priv->pdev, "importer %s detached holding a mapping of dma-buf %lu\n",
 			 dev_name(attach->dev), priv->inode->i_ino);
+		/* Its device may still reach the memory: for good, say so. */
+		WRITE_ONCE(priv->leaked, true);
 		if (atomic_dec_and_test(&priv->nr_mapped))
 			wake_up_all(&priv->unmapped);
 	}
@@ -141,6 +143,13 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 
 	if (priv->revoked)
 		return ERR_PTR(-ENODEV);
+	/*
+	 * The holder of a read-only dma-buf gets no writable mapping: with
+	 * an IOMMU, DMA_TO_DEVICE maps the BAR read-only for the importer.
+	 */
+	if (!(attach->dmabuf->file->f_mode & FMODE_WRITE) &&
+	    dir != DMA_TO_DEVICE)
+		return ERR_PTR(-EACCES);
 
 	sgt = vpd_p2p_map(va->route, priv->pdev, priv->bar, priv->ranges,
 			  priv->nr_ranges, attach->dev, dir);

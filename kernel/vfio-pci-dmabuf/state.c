@@ -301,10 +301,12 @@ void vpd_dmabuf_leave_device(struct vpd_dmabuf *priv)
  * It lives on until its last reference goes, but mapping it fails with
  * -ENODEV and CPU mappings get SIGBUS. Harmless when it is gone already.
  *
- * Return: 0 once no importer maps it; -EBUSY when one still does after
- * revoke_timeout_ms (it ignored move_notify, or pinned the dma-buf): the
- * range may still be reached through that mapping, so whoever hands the
- * range out again must not (the broker keeps it).
+ * Return: 0 once no importer maps it and every fence importers left on it
+ * has signalled; -EBUSY when, after revoke_timeout_ms, one still maps it
+ * (it ignored move_notify, or pinned it), a fence is pending (DMA may
+ * still be in flight), or an importer once detached holding a mapping:
+ * the memory may still be reached, so whoever hands it out again must
+ * not (the broker keeps it).
  */
 int vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv)
 {
@@ -319,7 +321,11 @@ int vpd_dmabuf_revoke_for_good(struct vpd_dmabuf *priv)
 	priv->must_wait = vpd_dmabuf_set_state(priv, true, true);
 	vpd_dmabufs_wait(vpd, &vpd->dmabufs, deadline, timeout_ms);
 	mutex_unlock(&vpd->state_lock);
-	return atomic_read(&priv->nr_mapped) ? -EBUSY : 0;
+	if (atomic_read(&priv->nr_mapped) || READ_ONCE(priv->leaked) ||
+	    !dma_resv_test_signaled(priv->dmabuf->resv,
+				    DMA_RESV_USAGE_BOOKKEEP))
+		return -EBUSY;
+	return 0;
 }
 
 /**

@@ -87,6 +87,8 @@ struct vpd_device {
  * @mmap_wc: CPU mappings are write-combined instead of uncached
  * @must_wait: revoked by the update in progress, whose bounded wait for
  *        importers covers it (under vpd->state_lock)
+ * @leaked: an importer detached holding a mapping; set once, never
+ *        cleared (READ_ONCE/WRITE_ONCE, no lock)
  * @nr_mapped: attachments holding at least one DMA mapping now
  * @nr_cpu_mappings: CPU mappings (VMAs) of the dma-buf
  * @unmapped: woken when @nr_mapped drops to zero
@@ -111,6 +113,7 @@ struct vpd_dmabuf {
 	struct eventfd_ctx *eventfd;
 	bool mmap_wc;
 	bool must_wait;
+	bool leaked;
 	atomic_t nr_mapped;
 	atomic_t nr_cpu_mappings;
 	wait_queue_head_t unmapped;

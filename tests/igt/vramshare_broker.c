@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -527,7 +529,9 @@ static void as_user(uid_t uid, void (*fn)(const struct broker *, uint64_t),
 
 	igt_assert(pid >= 0);
 	if (pid == 0) {
-		CHECK(setgid(uid) == 0 && setuid(uid) == 0, "setuid %u", (unsigned int)uid);
+		/* No supplementary group of root's may match a grant. */
+		CHECK(setgroups(0, NULL) == 0 && setgid(uid) == 0 &&
+		      setuid(uid) == 0, "become uid %u", (unsigned int)uid);
 		fn(br, token);
 		_exit(0);
 	}
@@ -611,6 +615,21 @@ static void reader_user(const struct broker *br, uint64_t token)
 	CHECK(ret == -EACCES, "copy into a read-only import: %d", ret);
 	ret = vrs_bo_mmap(imp, handle, len, &p);
 	CHECK(ret == -EACCES, "writable mapping of a read-only import: %d", ret);
+	{
+		/* Read-only through the DRM node, and it stays so. */
+		struct drm_import_bo_mmap_offset off = { .handle = handle };
+
+		CHECK(ioctl(vrs_importer_fd(imp), DRM_IOCTL_IMPORT_BO_MMAP_OFFSET,
+			    &off) == 0, "mmap offset");
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, vrs_importer_fd(imp),
+			 (off_t)off.offset);
+		CHECK(p != MAP_FAILED, "read mapping through GPU B: %s",
+		      strerror(errno));
+		CHECK(vs_check(p, len, 7) == -1, "read mapping through GPU B: bytes");
+		CHECK(mprotect(p, len, PROT_READ | PROT_WRITE) != 0,
+		      "mprotect made GPU B's read-only mapping writable");
+		munmap(p, len);
+	}
 	CHECK(vs_check(cpu, len, 7) == -1, "the buffer changed");
 	vrs_broker_close(b);
 }
@@ -824,6 +843,7 @@ igt_main
 		struct vrs_broker *admin, *next;
 		struct vrs_buffer *buf;
 		uint64_t len = 128 * KIB;	/* several seconds on the engine */
+		uint64_t dead_offset = ~0ull;
 		int ready[2];
 		struct broker br;
 		uint8_t *cpu;
@@ -844,8 +864,13 @@ igt_main
 			uint32_t handle, local;
 			uint8_t *lmap;
 
+			struct vrs_buffer_info mi = { .struct_size = sizeof(mi) };
+
 			CHECK(vrs_broker_connect(br.sock, 0, &b) == 0, "connect");
 			CHECK(vrs_broker_alloc(b, "gpu0", len, 0, 0, &mine) == 0, "alloc");
+			CHECK(vrs_buffer_info(mine, &mi) == 0, "info");
+			CHECK(write(ready[1], &mi.offset, sizeof(mi.offset)) ==
+			      sizeof(mi.offset), "tell the offset");
 			CHECK(vrs_buffer_prime_import(mine, vrs_importer_fd(imp),
 						      &handle) == 0, "import");
 			local = local_bo(imp, len, &lmap);
@@ -856,19 +881,23 @@ igt_main
 			job.size = len;
 			for (int i = 0; i < 4; i++)
 				CHECK(vrs_submit(imp, &job, NULL) == 0, "submit");
+			/* The first copy is on the engine (seconds long) by then. */
+			usleep(200 * 1000);
 			say(ready[1], 'k');
 			pause();
 			_exit(0);
 		}
 		close(ready[1]);
+		igt_assert_eq(read(ready[0], &dead_offset, sizeof(dead_offset)),
+			      sizeof(dead_offset));
 		igt_assert_eq(hear(ready[0]), 'k');
-		usleep(20 * 1000);	/* the first copy is on the engine */
 		igt_assert_eq(kill(pid, SIGKILL), 0);
 		igt_assert_eq(waitpid(pid, NULL, 0), pid);
 		wait_exports(admin, 0);
 
 		next = client(&br, 0);
 		buf = alloc(next, len, &info);
+		igt_assert_eq(info.offset, dead_offset);	/* reclaimed, reused */
 		cpu = map_buffer(buf, PROT_READ);
 		igt_assert_eq(vs_check_value(cpu, 0, len), -1);
 		/* Nothing of the dead client's copies lands afterwards. */
@@ -947,12 +976,14 @@ igt_main
 		struct vrs_buffer *buf;
 		struct vrs_broker *b;
 		struct broker br;
+		struct stat st;
 		uint8_t *cpu;
 		char node[80];
 
 		broker_start(&br, policy);
 		/* Other users reach GPU B's render node. */
 		snprintf(node, sizeof(node), "%s", gpus.b_node);
+		igt_assert_eq(stat(node, &st), 0);
 		igt_assert_eq(chmod(node, 0666), 0);
 		b = client(&br, 0);
 		buf = alloc(b, COPY_LEN, &info);
@@ -968,6 +999,7 @@ igt_main
 		munmap(cpu, COPY_LEN);
 		vrs_broker_close(b);
 		broker_stop(&br);
+		igt_assert_eq(chmod(node, st.st_mode & 07777), 0);
 		igt_assert_eq(broker_log_count(&br, "refused"), 10);
 	}
 
@@ -1023,6 +1055,46 @@ igt_main
 		vrs_broker_close(watcher);
 		vrs_broker_close(admin);
 		vrs_broker_close(b);
+		broker_stop(&br);
+	}
+
+	igt_describe("A holder whose importer keeps mapping after the revoke bound: the range is never handed out again");
+	igt_subtest("broker-lingering-importer-quarantine") {
+		struct { int32_t fd; uint32_t flags; } attach;
+		struct vrs_buffer_info info, hinfo, next;
+		struct vrs_broker *owner, *holder;
+		struct vrs_buffer *buf, *held, *again;
+		struct broker br;
+		int ti;
+
+		ti = open("/dev/vrs_test_importer", O_RDWR | O_CLOEXEC);
+		igt_require_f(ti >= 0, "no test importer module: %s\n",
+			      strerror(errno));
+		broker_start(&br, NULL);
+		owner = client(&br, 0);
+		holder = client(&br, 0);
+		buf = alloc(owner, COPY_LEN, &info);
+		igt_assert_eq(vrs_broker_open(holder, info.token, 0, &held), 0);
+		hinfo.struct_size = sizeof(hinfo);
+		igt_assert_eq(vrs_buffer_info(held, &hinfo), 0);
+		igt_assert_eq(hinfo.offset, info.offset);
+		/* An importer of the holder's dma-buf unmaps 2 s after move_notify. */
+		attach.fd = vrs_buffer_fd(held);
+		attach.flags = 0x1;
+		igt_assert_eq(ioctl(ti, _IOW('V', 0x40, typeof(attach)), &attach), 0);
+		/* The holder lets go: the revoke finds the importer still mapped. */
+		igt_assert_eq(vrs_broker_free(holder, held), 0);
+		igt_assert_eq(vrs_broker_free(owner, buf), 0);
+		igt_assert_eq(broker_log_count(&br, "still maps"), 1);
+		igt_assert_eq(broker_log_count(&br, "not reused"), 1);
+		/* The next allocation of that size lands elsewhere. */
+		again = alloc(owner, COPY_LEN, &next);
+		igt_assert_neq(next.offset, info.offset);
+		igt_assert_eq(vrs_broker_free(owner, again), 0);
+		igt_assert_eq(ioctl(ti, _IO('V', 0x41)), 0);
+		close(ti);
+		vrs_broker_close(holder);
+		vrs_broker_close(owner);
 		broker_stop(&br);
 	}
 

@@ -741,8 +741,53 @@ igt_main
 		usleep(1500 * 1000);
 		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, s.fd), 0);
 		igt_assert_eq(ioctl(ti, _IO('V', 0x41)), 0);
+		shared_close(&s);
+
+		/* A fence left pending: DMA may be in flight, EBUSY too. */
+		shared_open(&s);
+		attach.fd = s.fd;
+		attach.flags = 0x2;	/* a fence signalled 2 s later */
+		igt_assert_eq(ioctl(ti, _IOW('V', 0x40, typeof(attach)), &attach), 0);
+		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, s.fd), -EBUSY);
+		usleep(1500 * 1000);
+		igt_assert_eq(vrs_dmabuf_revoke(gpus.a, s.fd), 0);
+		igt_assert_eq(ioctl(ti, _IO('V', 0x41)), 0);
 		close(ti);
 		shared_close(&s);
+	}
+
+	igt_describe("A dma-buf exported read-only is mapped for importers only to be read: a writable mapping is refused, drm-import reads through it and never writes");
+	igt_subtest("read-only-dmabuf-mapped-read-only") {
+		struct { int32_t fd; uint32_t flags; } attach;
+		struct vrs_range range = { .offset = OFFSET, .length = LEN };
+		uint32_t handle, local;
+		uint8_t *lmap;
+		int fd, ti;
+
+		ti = open("/dev/vrs_test_importer", O_RDWR | O_CLOEXEC);
+		igt_require_f(ti >= 0, "no test importer module: %s\n",
+			      strerror(errno));
+		igt_assert_eq(vrs_export(gpus.a, gpus.vram_bar, &range, 1,
+					 O_RDONLY | O_CLOEXEC, &fd), 0);
+		/* The test importer maps DMA_BIDIRECTIONAL: refused. */
+		attach.fd = fd;
+		attach.flags = 0;
+		igt_assert_eq(ioctl(ti, _IOW('V', 0x40, typeof(attach)), &attach), -1);
+		igt_assert_eq(errno, EACCES);
+		close(ti);
+
+		igt_assert_eq(vrs_import(gpus.b, fd, &handle), 0);
+		igt_assert_eq(vrs_bo_create(gpus.b, LEN, &local), 0);
+		igt_assert_eq(vrs_bo_mmap(gpus.b, local, LEN, (void **)&lmap), 0);
+		vs_fill(gpus.vram + OFFSET, LEN, 31);
+		igt_assert_eq(vrs_copy(gpus.b, local, 0, handle, 0, LEN), 0);
+		igt_assert_eq(vs_check(lmap, LEN, 31), -1);
+		igt_assert_eq(vrs_copy(gpus.b, handle, 0, local, 0, LEN), -EACCES);
+		igt_assert_eq(vs_check(gpus.vram + OFFSET, LEN, 31), -1);
+		munmap(lmap, LEN);
+		vrs_bo_close(gpus.b, local);
+		vrs_bo_close(gpus.b, handle);
+		close(fd);
 	}
 
 	igt_describe("1024 dma-bufs with 3 importers each are revoked and restored together by one reset");

@@ -304,8 +304,11 @@ static int serve_until(struct cli *cli, pid_t pid)
 		if (poll(pfd, pid ? 1 : 2, pid ? 100 : -1) < 0)
 			continue;
 		if (pfd[0].revents &&
-		    vrs_broker_dispatch(cli->broker, print_event, cli) < 0 && !pid)
-			return fail(-ECONNRESET, "the broker went away");
+		    vrs_broker_dispatch(cli->broker, print_event, cli) < 0) {
+			if (!pid)
+				return fail(-ECONNRESET, "the broker went away");
+			pfd[0].fd = -1;	/* gone: only the command is left */
+		}
 		if (!pid && pfd[1].revents && read(STDIN_FILENO, &c, 1) <= 0)
 			return 0;
 	}

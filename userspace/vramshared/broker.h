@@ -54,6 +54,8 @@ struct vrs_bdev {
  * @size: bytes
  * @token: what another client OPENs it by; random, never 0
  * @owner: the connection that allocated it
+ * @tainted: a revoke of one of its dma-bufs failed: someone may still
+ *           reach the range, which is never reused
  * @exports: every dma-buf of it, through vrs_export.buf_next
  * @next: the broker's list
  */
@@ -63,6 +65,7 @@ struct vrs_buffer {
 	uint64_t size;
 	uint64_t token;
 	struct vrs_client *owner;
+	int tainted;
 	struct vrs_export *exports;
 	struct vrs_buffer *next;
 };
@@ -145,6 +148,9 @@ struct vrs_client {
  * @buffers: every buffer
  * @clients: every connection
  * @nr_clients: their number
+ * @nr_strangers: connections no grant names, not yet turned away
+ * @listen_paused: accept() ran out of descriptors; the listener waits
+ *                 for a connection to end
  * @next_client_id: the next connection's id
  * @stopping: leave the loop
  */
@@ -158,6 +164,8 @@ struct vrs_broker {
 	struct vrs_buffer *buffers;
 	struct vrs_client *clients;
 	unsigned int nr_clients;
+	unsigned int nr_strangers;
+	int listen_paused;
 	uint64_t next_client_id;
 	int stopping;
 };
@@ -215,6 +223,9 @@ void vrs_client_kill(struct vrs_client *c, const char *why);
 void vrs_clients_reap(struct vrs_broker *b);
 void vrs_client_destroy(struct vrs_broker *b, struct vrs_client *c);
 uint64_t vrs_uid_bytes(struct vrs_broker *b, uid_t uid);
+
+/* main.c: watch the listener again after a pause (out of descriptors). */
+void vrs_listener_resume(struct vrs_broker *b);
 
 /* requests.c: one decoded request from a greeted or new client. */
 void vrs_request(struct vrs_broker *b, struct vrs_client *c,

@@ -180,7 +180,9 @@ void vrs_export_drop(struct vrs_broker *b, struct vrs_export *e)
 {
 	(void)b;
 	vrs_unlink_export(e);
-	vrs_export_revoke(e);
+	/* Remembered until the owner frees: the range is then kept. */
+	if (vrs_export_revoke(e))
+		e->buf->tainted = 1;
 	close(e->fd);
 	free(e);
 }
@@ -190,24 +192,24 @@ void vrs_buffer_free(struct vrs_broker *b, struct vrs_buffer *buf,
 {
 	struct vrs_bdev *d = buf->dev;
 	struct vrs_buffer **p;
-	int reusable = d->revoke;
+	int reusable = d->revoke && !buf->tainted;
 
 	while (buf->exports) {
 		struct vrs_export *e = buf->exports;
-		int revoked;
+		uint64_t generation = e->generation + 1;
+		uint32_t state = VRS_STATE_LIVE;
 
 		vrs_unlink_export(e);
-		revoked = !vrs_export_revoke(e);
-		if (!revoked)
+		if (vrs_export_revoke(e))
 			reusable = 0;
-		/* Holders learn it is gone; one that still reaches it does not. */
-		if (revoked && (e->client != buf->owner || notify_owner)) {
-			uint64_t generation = e->generation + 1;
-			uint32_t state;
-
-			vrs_export_query(e, &state, &generation);
+		/*
+		 * Holders learn what the exporter says: GONE, even when an
+		 * importer of theirs still maps it (the range is kept then).
+		 */
+		vrs_export_query(e, &state, &generation);
+		if (state == VRS_STATE_GONE &&
+		    (e->client != buf->owner || notify_owner))
 			vrs_export_notify(b, e, VRS_STATE_GONE, generation);
-		}
 		close(e->fd);
 		free(e);
 	}

@@ -22,6 +22,11 @@
 
 /* Requests read from one peer before others get their turn. */
 #define VRS_REQUESTS_PER_TURN 16
+/*
+ * Connections of peers no grant names, kept only to send them their
+ * refusal: a few at a time, so that they cannot take every slot.
+ */
+#define VRS_MAX_STRANGERS 8
 
 static void vrs_client_poll(struct vrs_broker *b, struct vrs_client *c)
 {
@@ -73,12 +78,18 @@ void vrs_client_accept(struct vrs_broker *b)
 	int fd;
 
 	fd = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return;
-	if (b->nr_clients >= b->cfg->max_clients) {
-		vrs_log(VRS_LOG_WARNING, "refused a connection: %u clients",
-			b->nr_clients);
-		close(fd);
+	if (fd < 0) {
+		/*
+		 * Out of descriptors: the pending peer would make the
+		 * level-triggered listener fire for ever. It waits until a
+		 * connection ends and frees some.
+		 */
+		if ((errno == EMFILE || errno == ENFILE) && !b->listen_paused) {
+			vrs_log(VRS_LOG_WARNING,
+				"out of file descriptors: no new connection until one ends");
+			epoll_ctl(b->epoll, EPOLL_CTL_DEL, b->listen_fd, NULL);
+			b->listen_paused = 1;
+		}
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -87,10 +98,19 @@ void vrs_client_accept(struct vrs_broker *b)
 		close(fd);
 		return;
 	}
+	c->grant = vrs_policy_match(b->cfg, &c->peer);
+	if (c->grant ? b->nr_clients - b->nr_strangers >= b->cfg->max_clients :
+		       b->nr_strangers >= VRS_MAX_STRANGERS) {
+		vrs_log(VRS_LOG_WARNING, "refused a connection of pid %d uid %u: %s",
+			(int)c->peer.pid, (unsigned int)c->peer.uid,
+			c->grant ? "max_clients reached" : "too many without a grant");
+		free(c);
+		close(fd);
+		return;
+	}
 	c->fd = fd;
 	c->id = b->next_client_id++;
 	c->next_id = 1;
-	c->grant = vrs_policy_match(b->cfg, &c->peer);
 	ev.data.ptr = c;
 	if (epoll_ctl(b->epoll, EPOLL_CTL_ADD, fd, &ev)) {
 		free(c);
@@ -100,6 +120,8 @@ void vrs_client_accept(struct vrs_broker *b)
 	c->next = b->clients;
 	b->clients = c;
 	b->nr_clients++;
+	if (!c->grant)
+		b->nr_strangers++;
 	vrs_log(VRS_LOG_DEBUG, "client %llu: pid %d uid %u, grant %s",
 		(unsigned long long)c->id, (int)c->peer.pid,
 		(unsigned int)c->peer.uid, c->grant ? c->grant->name : "none");
@@ -378,9 +400,13 @@ void vrs_client_destroy(struct vrs_broker *b, struct vrs_client *c)
 		}
 	}
 	b->nr_clients--;
+	if (!c->grant)
+		b->nr_strangers--;
 	vrs_log(VRS_LOG_DEBUG, "client %llu: gone, %u buffers freed",
 		(unsigned long long)c->id, freed);
 	free(c);
+	if (b->listen_paused)
+		vrs_listener_resume(b);
 }
 
 void vrs_clients_reap(struct vrs_broker *b)

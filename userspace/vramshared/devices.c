@@ -138,10 +138,13 @@ int vrs_devices_open(struct vrs_broker *b)
 {
 	const struct vrs_config *cfg = b->cfg;
 
+	/* A device the configuration names must be there: no half broker. */
 	for (unsigned int i = 0; i < cfg->nr_devices; i++) {
 		const struct vrs_config_device *cd = &cfg->devices[i];
+		int ret = vrs_device_setup(b, cd->name, cd->address, cd->bar);
 
-		vrs_device_setup(b, cd->name, cd->address, cd->bar);
+		if (ret)
+			return ret;
 	}
 	if (cfg->auto_devices)
 		vrs_devices_auto(b);

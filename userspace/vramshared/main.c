@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +39,21 @@ static void vrs_usage(FILE *f)
 		"  --socket PATH     listen here unless systemd passes a socket\n"
 		"  --log-level L     error, warning, info or debug\n"
 		"  --check           read the configuration, print it is valid, exit\n");
+}
+
+/* Is a broker listening on @path already? Then it is not ours to take. */
+static int vrs_socket_in_use(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd, in_use;
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	in_use = !connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	close(fd);
+	return in_use;
 }
 
 /* Makes the parent directory of @path, one level, if it is missing. */
@@ -85,6 +101,11 @@ static int vrs_listen(struct vrs_broker *b, const char *path)
 	if (fd < 0)
 		return -errno;
 	vrs_make_parent(path);
+	if (vrs_socket_in_use(path)) {
+		vrs_log(VRS_LOG_ERROR, "another broker listens on %s", path);
+		close(fd);
+		return -EADDRINUSE;
+	}
 	unlink(path);
 	/* Access is the policy's to decide: everyone may connect. */
 	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
@@ -127,6 +148,27 @@ static int vrs_watch_listener(struct vrs_broker *b)
 
 	return epoll_ctl(b->epoll, EPOLL_CTL_ADD, b->listen_fd, &ev) ? -errno : 0;
 }
+
+void vrs_listener_resume(struct vrs_broker *b)
+{
+	if (!vrs_watch_listener(b))
+		b->listen_paused = 0;
+}
+
+/*
+ * Each connection and each dma-buf handed out holds a descriptor here:
+ * the soft limit (often 1024) goes up to the hard one.
+ */
+static void vrs_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 
 static void vrs_dispatch(struct vrs_broker *b, struct epoll_event *ev)
 {
@@ -249,6 +291,7 @@ int main(int argc, char **argv)
 	}
 	vrs_log_set_level(cfg.log_level);
 
+	vrs_raise_fd_limit();
 	b.cfg = &cfg;
 	b.listen_fd = -1;
 	b.next_client_id = 1;

@@ -20,6 +20,9 @@
 #include "broker_proto.h"
 #include "internal.h"
 
+/* Messages one vrs_broker_dispatch() reads from the socket at most. */
+#define VRS_DISPATCH_MAX 256
+
 struct vrs_pending_event {
 	struct vrs_pending_event *next;
 	struct vrs_msg_event ev;
@@ -74,6 +77,14 @@ static void vrs_close_fds(struct msghdr *mh, int *keep)
 				close(fd);
 		}
 	}
+}
+
+/* The next request number: never 0, which events carry. */
+static uint32_t seq_next(struct vrs_broker *b)
+{
+	if (!++b->seq)
+		b->seq = 1;
+	return b->seq;
 }
 
 static int vrs_queue_event(struct vrs_broker *b, const struct vrs_msg *msg)
@@ -145,6 +156,37 @@ static void vrs_drop_fd(int fd)
 		close(fd);
 }
 
+/* Sends one request whose reply nobody waits for (it is dropped as stale). */
+static void vrs_send_unanswered(struct vrs_broker *b, uint16_t type,
+				const void *payload, size_t len)
+{
+	_Alignas(uint64_t) unsigned char buf[256];
+	int n;
+
+	seq_next(b);
+	n = vrs_proto_encode(buf, sizeof(buf), type, b->seq, payload, len);
+	if (n > 0)
+		(void)send(b->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/*
+ * A reply that came after its call gave up: a dma-buf in it would stay
+ * counted against this connection, so it goes back.
+ */
+static void vrs_stale_reply(struct vrs_broker *b, const struct vrs_msg *msg,
+			    int fd)
+{
+	vrs_drop_fd(fd);
+	if (msg->hdr.type == (VRS_MSG_BUFFER | VRS_MSG_REPLY)) {
+		struct vrs_msg_buffer desc;
+		struct vrs_msg_free fr = { 0 };
+
+		memcpy(&desc, msg->payload, sizeof(desc));
+		fr.id = desc.id;
+		vrs_send_unanswered(b, VRS_MSG_FREE, &fr, sizeof(fr));
+	}
+}
+
 static int vrs_call(struct vrs_broker *b, uint16_t type, const void *payload,
 		    size_t len, struct vrs_reply *reply)
 {
@@ -155,7 +197,7 @@ static int vrs_call(struct vrs_broker *b, uint16_t type, const void *payload,
 
 	if (b->lost)
 		return -ENOTCONN;
-	seq = ++b->seq ? b->seq : ++b->seq;
+	seq = seq_next(b);
 	n = vrs_proto_encode(buf, sizeof(buf), type, seq, payload, len);
 	if (n < 0)
 		return n;
@@ -179,7 +221,7 @@ static int vrs_call(struct vrs_broker *b, uint16_t type, const void *payload,
 		}
 		if (msg.hdr.seq == seq)
 			break;
-		vrs_drop_fd(fd);	/* a stale reply: not ours */
+		vrs_stale_reply(b, &msg, fd);
 	}
 	if (msg.hdr.type == (VRS_MSG_ERROR | VRS_MSG_REPLY)) {
 		struct vrs_msg_error err;
@@ -196,6 +238,11 @@ static int vrs_call(struct vrs_broker *b, uint16_t type, const void *payload,
 	if (reply->payload)
 		memcpy(reply->payload, msg.payload, msg.payload_len);
 	reply->len = msg.payload_len;
+	/* Only a BUFFER reply carries a descriptor; any other is dropped. */
+	if (reply->type != (VRS_MSG_BUFFER | VRS_MSG_REPLY)) {
+		vrs_drop_fd(fd);
+		fd = -1;
+	}
 	reply->fd = fd;
 	return 0;
 }
@@ -563,7 +610,8 @@ int vrs_broker_dispatch(struct vrs_broker *broker, vrs_event_fn fn,
 	}
 	if (broker->lost && broker->lost_told)
 		return -ENOTCONN;
-	for (;;) {
+	/* Bounded, so that a steady stream of events cannot keep it here. */
+	for (int i = 0; i < VRS_DISPATCH_MAX; i++) {
 		ret = broker->lost ? -ECONNRESET :
 		      vrs_recv(broker, buf, sizeof(buf), &msg, NULL, 1);
 		if (ret == -EAGAIN)
@@ -574,15 +622,18 @@ int vrs_broker_dispatch(struct vrs_broker *broker, vrs_event_fn fn,
 		}
 		if (ret)
 			return ret;
-		/* Replies come only inside calls; anything else is ignored. */
+		/* Replies come only inside calls; a late one is stale. */
 		if (msg.hdr.type == VRS_MSG_EVENT && msg.hdr.seq == 0) {
 			struct vrs_msg_event ev;
 
 			memcpy(&ev, msg.payload, sizeof(ev));
 			vrs_deliver(broker, &ev, fn, data);
 			n++;
+		} else {
+			vrs_stale_reply(broker, &msg, -1);
 		}
 	}
+	return n;
 }
 
 int vrs_buffer_fd(const struct vrs_buffer *buffer)

@@ -95,10 +95,15 @@ struct vfio_device_feature_dma_buf {
  * REVOKE revokes the dma-buf for good: importers are told through
  * move_notify and can never map it again, CPU mappings get SIGBUS. It
  * waits (module parameter revoke_timeout_ms) for importers to unmap and
- * fails with -EBUSY if one still maps it then (it ignored move_notify, or
- * pinned the dma-buf): revoked all the same, but the memory may still be
- * reached through that mapping, so it must not be handed to anyone else.
- * A later REVOKE tells again.
+ * for the fences they left, and fails with -EBUSY if one still maps it
+ * then (it ignored move_notify, or pinned the dma-buf), a fence is still
+ * pending, or an importer once detached holding a mapping: revoked all
+ * the same, but the memory may still be reached, so it must not be
+ * handed to anyone else. A later REVOKE tells again.
+ *
+ * A dma-buf exported without write access (open_flags O_RDONLY) is
+ * mapped for importers only with DMA_TO_DEVICE (read-only through an
+ * IOMMU); other directions fail with -EACCES.
  */
 struct vramshare_dma_buf_ctl {
 	__u32 op;
