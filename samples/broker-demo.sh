@@ -6,7 +6,8 @@
 set -eu
 build=$1
 export VRAMSHARE_SOCKET=/run/vramshare-demo.sock
-address=$(basename "$(ls -d /sys/bus/pci/drivers/vfio-pci-dmabuf/0000:* | head -1)")
+devices=(/sys/bus/pci/drivers/vfio-pci-dmabuf/0000:*)
+address=$(basename "${devices[0]}")
 conf=$(mktemp)
 cat >"$conf" <<CONF
 [broker]
@@ -19,7 +20,7 @@ CONF
 
 "$build/userspace/vramshared/vramshared" --config "$conf" &
 broker=$!
-trap 'kill $broker 2>/dev/null; rm -f "$conf"' EXIT
+trap 'kill $broker 2>/dev/null || true; rm -f "$conf"' EXIT
 for _ in $(seq 100); do
 	"$build/userspace/cli/vramshare" info >/dev/null 2>&1 && break
 	sleep 0.1
