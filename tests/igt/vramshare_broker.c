@@ -551,6 +551,8 @@ static void limited_user(const struct broker *br, uint64_t token)
 	CHECK(vrs_broker_alloc(b, "gpu0", 64 * KIB, 0, 0, &big) == 0, "alloc 64K");
 	ret = vrs_broker_alloc(b, "gpu0", 64 * KIB, 0, 0, &x);
 	CHECK(ret == -EDQUOT, "past client_quota: %d", ret);
+	CHECK(strstr(vrs_broker_error(b), "client_quota"),
+	      "the refusal's reason: '%s'", vrs_broker_error(b));
 	CHECK(vrs_broker_alloc(b, "gpu0", 16 * KIB, 0, 0, &small) == 0, "alloc 16K");
 	ret = vrs_broker_alloc(b, "gpu0", 4 * KIB, 0, 0, &x);
 	CHECK(ret == -EDQUOT, "past max_buffers: %d", ret);

@@ -55,8 +55,8 @@ static void usage(FILE *f)
 		"  alloc [--device D] [--align A] [--read-only] SIZE [-- CMD...]\n"
 		"                               allocate; hold until stdin closes, or run CMD\n"
 		"                               with the dma-buf as fd 3, then free\n"
-		"  open [--read-only] TOKEN -- CMD...\n"
-		"                               run CMD with a dma-buf of a shared buffer\n"
+		"  open [--read-only] TOKEN [-- CMD...]\n"
+		"                               a dma-buf of a shared buffer: hold it, or run CMD\n"
 		"  free TOKEN                   free anyone's buffer (admins)\n"
 		"  reset DEVICE                 reset a device (admins)\n"
 		"  watch [--count N]            print events as they happen\n");
@@ -68,9 +68,20 @@ static int fail(int err, const char *what)
 	return EXIT_REFUSED;
 }
 
-static int checked(int err, const char *what)
+/* A refused request: the errno and the broker's own words. */
+static int refused(struct cli *cli, int err, const char *what)
 {
-	return err ? fail(err, what) : 0;
+	const char *why = vrs_broker_error(cli->broker);
+
+	if (!why[0])
+		return fail(err, what);
+	fprintf(stderr, "vramshare: %s: %s (%s)\n", what, strerror(-err), why);
+	return EXIT_REFUSED;
+}
+
+static int checked(struct cli *cli, int err, const char *what)
+{
+	return err ? refused(cli, err, what) : 0;
 }
 
 static void print_json(struct json_object *obj)
@@ -243,8 +254,10 @@ static int cmd_ls(struct cli *cli)
 	ret = vrs_broker_devices(cli->broker, ls_device, &ls);
 	if (ret >= 0) {
 		if (!cli->json)
-			printf("dma-bufs:\n");
+			printf("%sdma-bufs:\n", ret == 0 ? "  (none)\n" : "");
 		ret = vrs_broker_exports(cli->broker, ls_export, &ls);
+		if (ret == 0 && !cli->json)
+			printf("  (none)\n");
 	}
 	if (ret < 0) {
 		json_object_put(top);
@@ -395,7 +408,7 @@ static int cmd_alloc(struct cli *cli, int argc, char **argv)
 	optind++;
 	ret = vrs_broker_alloc(cli->broker, device, size, align, flags, &buf);
 	if (ret)
-		return fail(ret, "alloc");
+		return refused(cli, ret, "alloc");
 	return buffer_command(cli, buf, argv + optind);
 }
 
@@ -421,7 +434,7 @@ static int cmd_open(struct cli *cli, int argc, char **argv)
 	optind++;
 	ret = vrs_broker_open(cli->broker, token, flags, &buf);
 	if (ret)
-		return fail(ret, "open");
+		return refused(cli, ret, "open");
 	return buffer_command(cli, buf, argv + optind);
 }
 
@@ -518,6 +531,10 @@ int main(int argc, char **argv)
 	if (ret == -EPERM && flags) {	/* not an admin: own events only */
 		ret = vrs_broker_connect(cli.socket, 0, &cli.broker);
 	}
+	if (ret == -EACCES) {
+		fprintf(stderr, "vramshare: the broker's policy has no grant for this user\n");
+		return EXIT_NO_BROKER;
+	}
 	if (ret) {
 		fprintf(stderr, "vramshare: cannot reach the broker: %s\n",
 			strerror(-ret));
@@ -533,9 +550,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "open"))
 		ret = cmd_open(&cli, argc, argv);
 	else if (!strcmp(cmd, "free") && argc == 2 && !parse_size(argv[1], &token))
-		ret = checked(vrs_broker_free_token(cli.broker, token), "free");
+		ret = checked(&cli, vrs_broker_free_token(cli.broker, token), "free");
 	else if (!strcmp(cmd, "reset") && argc == 2)
-		ret = checked(vrs_broker_reset(cli.broker, argv[1]), "reset");
+		ret = checked(&cli, vrs_broker_reset(cli.broker, argv[1]), "reset");
 	else if (!strcmp(cmd, "watch"))
 		ret = cmd_watch(&cli, argc, argv);
 	else

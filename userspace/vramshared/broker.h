@@ -142,6 +142,7 @@ struct vrs_client {
  * @cfg: the configuration
  * @epoll: the event loop's epoll fd
  * @listen_fd: the listening socket
+ * @bound_path: its path when the broker bound it (not socket-activated)
  * @signal_fd: SIGTERM, SIGINT
  * @devs: the devices owned
  * @nr_devs: their number
@@ -158,6 +159,7 @@ struct vrs_broker {
 	const struct vrs_config *cfg;
 	int epoll;
 	int listen_fd;
+	const char *bound_path;
 	int signal_fd;
 	struct vrs_bdev devs[VRS_CONFIG_MAX_DEVICES];
 	unsigned int nr_devs;

@@ -34,11 +34,12 @@ static void vrs_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vramshared [--config FILE] [--socket PATH] [--log-level LEVEL]\n"
-		"  --config FILE     policy and devices (default " VRS_DEFAULT_CONFIG
-		"\n                    if it exists, else every vfio-pci-dmabuf device, root only)\n"
-		"  --socket PATH     listen here unless systemd passes a socket\n"
-		"  --log-level L     error, warning, info or debug\n"
-		"  --check           read the configuration, print it is valid, exit\n");
+		"  -c, --config FILE   policy and devices (default " VRS_DEFAULT_CONFIG
+		"\n                      if it exists, else every vfio-pci-dmabuf device, root only)\n"
+		"  -s, --socket PATH   listen here unless systemd passes a socket\n"
+		"  -l, --log-level L   error, warning, info or debug\n"
+		"  -k, --check         read the configuration, print it is valid, exit\n"
+		"  -h, --help          this text\n");
 }
 
 /* Is a broker listening on @path already? Then it is not ours to take. */
@@ -117,6 +118,7 @@ static int vrs_listen(struct vrs_broker *b, const char *path)
 		return n;
 	}
 	b->listen_fd = fd;
+	b->bound_path = path;
 	vrs_log(VRS_LOG_INFO, "listening on %s", path);
 	return 0;
 }
@@ -218,6 +220,9 @@ static void vrs_shutdown(struct vrs_broker *b)
 	while (b->clients)
 		vrs_client_destroy(b, b->clients);
 	vrs_devices_close(b);
+	/* A socket we bound goes with us; systemd keeps its own. */
+	if (b->bound_path)
+		unlink(b->bound_path);
 	vrs_log(VRS_LOG_INFO, "stopped");
 }
 
@@ -295,11 +300,12 @@ int main(int argc, char **argv)
 	b.cfg = &cfg;
 	b.listen_fd = -1;
 	b.next_client_id = 1;
+	/* The socket first: a second broker must not take the devices' turn. */
 	ret = vrs_setup_loop(&b);
 	if (!ret)
-		ret = vrs_devices_open(&b);
-	if (!ret)
 		ret = vrs_listen(&b, cfg.socket_path);
+	if (!ret)
+		ret = vrs_devices_open(&b);
 	if (!ret)
 		ret = vrs_watch_listener(&b);
 	if (!ret)

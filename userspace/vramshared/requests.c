@@ -158,7 +158,7 @@ static void vrs_alloc(struct vrs_broker *b, struct vrs_client *c,
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	struct vrs_msg_alloc req;
 	struct vrs_export *e = NULL;
-	char why[VRS_PROTO_TEXT_LEN] = "no device this user may use";
+	char why[VRS_PROTO_TEXT_LEN];
 	int ret = -ENODEV;
 
 	memcpy(&req, msg->payload, sizeof(req));
@@ -169,6 +169,8 @@ static void vrs_alloc(struct vrs_broker *b, struct vrs_client *c,
 	}
 	/* Quotas count what is allocated: whole pages. */
 	req.size = (req.size + page - 1) & ~(page - 1);
+	snprintf(why, sizeof(why), "%s", b->nr_devs ?
+		 "no device this user may use" : "the broker shares no device");
 	if (req.device[0]) {
 		struct vrs_bdev *d = vrs_device_by_name(b, req.device);
 
@@ -251,8 +253,9 @@ static void vrs_free(struct vrs_broker *b, struct vrs_client *c,
 		for (e = c->exports; e && e->id != req.id; e = e->client_next)
 			;
 		if (!e || req.token) {
-			vrs_client_error(b, c, msg->hdr.seq, e ? EINVAL : ENOENT,
-					 "no dma-buf %llu", (unsigned long long)req.id);
+			vrs_refuse(b, c, msg, e ? EINVAL : ENOENT,
+				   e ? "both an id and a token" :
+				   "no such dma-buf on this connection");
 			return;
 		}
 		if (e->buf->owner == c)
@@ -267,8 +270,7 @@ static void vrs_free(struct vrs_broker *b, struct vrs_client *c,
 		}
 		buf = req.token ? vrs_buffer_by_token(b, req.token) : NULL;
 		if (!buf) {
-			vrs_client_error(b, c, msg->hdr.seq, ENOENT,
-					 "no buffer has this token");
+			vrs_refuse(b, c, msg, ENOENT, "no buffer has this token");
 			return;
 		}
 		vrs_log(VRS_LOG_INFO, "client %llu: freed a buffer of client %llu",

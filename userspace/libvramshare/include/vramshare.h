@@ -327,6 +327,8 @@ int vrs_broker_connect(const char *socket_path, uint32_t flags,
 void vrs_broker_close(struct vrs_broker *broker);
 int vrs_broker_fd(const struct vrs_broker *broker);
 int vrs_broker_is_admin(const struct vrs_broker *broker);
+/* Why the broker refused the last request that failed ("" if none). */
+const char *vrs_broker_error(const struct vrs_broker *broker);
 int vrs_broker_devices(struct vrs_broker *broker, vrs_device_fn fn,
 		       void *data);
 int vrs_broker_exports(struct vrs_broker *broker, vrs_export_fn fn,

@@ -40,6 +40,7 @@ struct vrs_broker {
 	uint32_t seq;
 	uint32_t hello_flags;
 	uint64_t client_id;		/* the broker's number for us */
+	char error[VRS_PROTO_TEXT_LEN];	/* the last ERROR's text */
 	int lost;			/* the broker closed the connection */
 	int lost_told;			/* ... and the GONE events were given */
 	struct vrs_buffer *buffers;
@@ -228,6 +229,8 @@ static int vrs_call(struct vrs_broker *b, uint16_t type, const void *payload,
 
 		vrs_drop_fd(fd);
 		memcpy(&err, msg.payload, sizeof(err));
+		/* The decoder checked that the text ends within its field. */
+		memcpy(b->error, err.text, sizeof(b->error));
 		return err.error > 0 && err.error < 4096 ? -err.error : -EPROTO;
 	}
 	if (msg.hdr.type != reply->type ||
@@ -328,6 +331,11 @@ void vrs_broker_close(struct vrs_broker *broker)
 		free(pe);
 	}
 	free(broker);
+}
+
+const char *vrs_broker_error(const struct vrs_broker *broker)
+{
+	return broker ? broker->error : "";
 }
 
 int vrs_broker_fd(const struct vrs_broker *broker)
