@@ -753,7 +753,18 @@ igt_main
 		munmap(lmap, len);
 		vrs_bo_close(gpus.b, handle);
 		vrs_bo_close(gpus.b, local);
-		igt_assert_eq(vrs_broker_free(b, buf), 0);
+		{
+			/* A second dma-buf of one's own buffer hears of its free. */
+			struct vrs_buffer *second;
+			struct seen seen = { .n = 0 };
+
+			igt_assert_eq(vrs_broker_open(b, info.token, 0, &second), 0);
+			igt_assert_eq(vrs_broker_free(b, buf), 0);
+			wait_events(b, &seen, 1);
+			igt_assert_eq(seen.n, 1);
+			igt_assert_eq(seen.states[0], VRS_BUFFER_GONE);
+			igt_assert_eq(vrs_broker_free(b, second), 0);
+		}
 		igt_assert_eq(first_device(b, &dev), 1);
 		igt_assert_eq(dev.buffers, 0);
 		igt_assert_eq(dev.free, dev.largest_free);

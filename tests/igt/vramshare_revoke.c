@@ -725,11 +725,16 @@ igt_main
 	igt_subtest("revoke-reports-lingering-mapping") {
 		struct { int32_t fd; uint32_t flags; } attach;
 		struct vs_shared s;
+		char text[32];
 		int ti;
 
 		ti = open("/dev/vrs_test_importer", O_RDWR | O_CLOEXEC);
 		igt_require_f(ti >= 0, "no test importer module: %s\n",
 			      strerror(errno));
+		/* The importer lingers 2 s: the bound must run out first. */
+		vs_read_text("/sys/module/vfio_pci_dmabuf/parameters/revoke_timeout_ms",
+			     text, sizeof(text));
+		igt_require(strtoul(text, NULL, 10) <= 1000);
 		shared_open(&s);
 		attach.fd = s.fd;
 		attach.flags = 0x1;	/* unmaps 2 s after move_notify */

@@ -30,6 +30,7 @@ struct cli {
 	const char *socket;
 	int json;
 	struct vrs_broker *broker;
+	long to_print;		/* watch --count: events left; -1: all */
 };
 
 static const char *state_name(uint32_t state)
@@ -445,6 +446,10 @@ static void print_event(struct vrs_broker *broker, struct vrs_buffer *buffer,
 
 	(void)broker;
 	(void)buffer;
+	if (cli->to_print == 0)
+		return;
+	if (cli->to_print > 0)
+		cli->to_print--;
 	if (cli->json) {
 		struct json_object *o = json_object_new_object();
 
@@ -475,6 +480,7 @@ static int cmd_watch(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	catch_stop_signals();
+	cli->to_print = count;
 	while (!stop && (count < 0 || seen < count)) {
 		struct pollfd pfd = { .fd = vrs_broker_fd(cli->broker), .events = POLLIN };
 
@@ -496,7 +502,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli cli = { 0 };
+	struct cli cli = { .to_print = -1 };
 	const char *cmd;
 	uint32_t flags = 0;
 	uint64_t token;

@@ -196,11 +196,11 @@ int vrs_export_new(struct vrs_broker *b, struct vrs_client *c,
 /* Revokes the export's dma-buf for good and forgets it. */
 void vrs_export_drop(struct vrs_broker *b, struct vrs_export *e);
 /*
- * Revokes every export of @buf, tells their holders (the owner too with
- * @notify_owner: someone else freed it), frees the range.
+ * Revokes every export of @buf, tells their holders but @quiet (the
+ * dma-buf whose FREE this is, or NULL), frees the range.
  */
 void vrs_buffer_free(struct vrs_broker *b, struct vrs_buffer *buf,
-		     int notify_owner);
+		     const struct vrs_export *quiet);
 struct vrs_buffer *vrs_buffer_by_token(struct vrs_broker *b, uint64_t token);
 /* The state of an export's dma-buf now, from the exporter. */
 int vrs_export_query(struct vrs_export *e, uint32_t *state,

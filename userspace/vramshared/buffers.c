@@ -188,7 +188,7 @@ void vrs_export_drop(struct vrs_broker *b, struct vrs_export *e)
 }
 
 void vrs_buffer_free(struct vrs_broker *b, struct vrs_buffer *buf,
-		     int notify_owner)
+		     const struct vrs_export *quiet)
 {
 	struct vrs_bdev *d = buf->dev;
 	struct vrs_buffer **p;
@@ -207,8 +207,7 @@ void vrs_buffer_free(struct vrs_broker *b, struct vrs_buffer *buf,
 		 * importer of theirs still maps it (the range is kept then).
 		 */
 		vrs_export_query(e, &state, &generation);
-		if (state == VRS_STATE_GONE &&
-		    (e->client != buf->owner || notify_owner))
+		if (state == VRS_STATE_GONE && e != quiet)
 			vrs_export_notify(b, e, VRS_STATE_GONE, generation);
 		close(e->fd);
 		free(e);

@@ -377,7 +377,7 @@ void vrs_client_destroy(struct vrs_broker *b, struct vrs_client *c)
 	for (buf = b->buffers; buf; buf = next) {
 		next = buf->next;
 		if (buf->owner == c) {
-			vrs_buffer_free(b, buf, 0);
+			vrs_buffer_free(b, buf, NULL);
 			freed++;
 			/* Freeing may have unlinked others' buffers: rescan. */
 			next = b->buffers;

@@ -147,7 +147,7 @@ static int vrs_alloc_on(struct vrs_broker *b, struct vrs_client *c,
 	if (ret) {
 		snprintf(why, whylen, "device %s: export failed: %s", d->name,
 			 strerror(-ret));
-		vrs_buffer_free(b, buf, 0);
+		vrs_buffer_free(b, buf, NULL);
 	}
 	return ret;
 }
@@ -259,7 +259,7 @@ static void vrs_free(struct vrs_broker *b, struct vrs_client *c,
 			return;
 		}
 		if (e->buf->owner == c)
-			vrs_buffer_free(b, e->buf, 0);
+			vrs_buffer_free(b, e->buf, e);
 		else
 			vrs_export_drop(b, e);
 	} else {
@@ -276,7 +276,7 @@ static void vrs_free(struct vrs_broker *b, struct vrs_client *c,
 		vrs_log(VRS_LOG_INFO, "client %llu: freed a buffer of client %llu",
 			(unsigned long long)c->id,
 			(unsigned long long)buf->owner->id);
-		vrs_buffer_free(b, buf, 1);
+		vrs_buffer_free(b, buf, NULL);
 	}
 	vrs_client_send(b, c, VRS_MSG_FREE | VRS_MSG_REPLY, msg->hdr.seq,
 			NULL, 0, -1);
