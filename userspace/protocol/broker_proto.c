@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "broker_proto.h"
 
@@ -187,4 +189,27 @@ int vrs_proto_encode(void *buf, size_t size, uint16_t type, uint32_t seq,
 	if (payload_len)
 		memcpy((unsigned char *)buf + sizeof(hdr), payload, payload_len);
 	return (int)len;
+}
+
+void vrs_proto_close_fds(struct msghdr *mh, int *keep)
+{
+	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(mh); cmsg;
+	     cmsg = CMSG_NXTHDR(mh, cmsg)) {
+		size_t n;
+
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
+			       sizeof(fd));
+			if (keep && *keep < 0)
+				*keep = fd;
+			else
+				close(fd);
+		}
+	}
 }

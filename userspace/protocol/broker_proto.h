@@ -335,6 +335,15 @@ int vrs_proto_decode(const void *buf, size_t len, struct vrs_msg *msg);
 int vrs_proto_encode(void *buf, size_t size, uint16_t type, uint32_t seq,
 		     const void *payload, size_t payload_len);
 
+struct msghdr;
+
+/*
+ * Closes every descriptor a received message carried (SCM_RIGHTS), but
+ * the first one when @keep points to a negative value: that one is
+ * stored there instead.
+ */
+void vrs_proto_close_fds(struct msghdr *mh, int *keep);
+
 /* The name of a message type, for logs ("ALLOC"), or "unknown". */
 const char *vrs_proto_type_name(uint16_t type);
 

@@ -271,27 +271,6 @@ void vrs_client_error(struct vrs_broker *b, struct vrs_client *c,
 			sizeof(err), -1);
 }
 
-/* Peers send no descriptors: any that came along is closed unused. */
-static void vrs_close_passed_fds(struct msghdr *mh)
-{
-	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(mh); cmsg;
-	     cmsg = CMSG_NXTHDR(mh, cmsg)) {
-		size_t n;
-
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
-			       sizeof(fd));
-			close(fd);
-		}
-	}
-}
-
 /* One message from @c: 1 handled, 0 nothing to read, -1 connection over. */
 static int vrs_client_read_one(struct vrs_broker *b, struct vrs_client *c)
 {
@@ -313,7 +292,8 @@ static int vrs_client_read_one(struct vrs_broker *b, struct vrs_client *c)
 	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	vrs_close_passed_fds(&mh);
+	/* Peers send no descriptors: any that came along is closed unused. */
+	vrs_proto_close_fds(&mh, NULL);
 	if (n == 0)
 		return -1;
 	ret = vrs_proto_decode(buf, (mh.msg_flags & MSG_TRUNC) ?

@@ -57,29 +57,6 @@ struct vrs_reply {
 	int fd;			/* out: the fd that came along, or -1 */
 };
 
-static void vrs_close_fds(struct msghdr *mh, int *keep)
-{
-	for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(mh); cmsg;
-	     cmsg = CMSG_NXTHDR(mh, cmsg)) {
-		size_t n;
-
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
-			       sizeof(fd));
-			if (keep && *keep < 0)
-				*keep = fd;
-			else
-				close(fd);
-		}
-	}
-}
-
 /* The next request number: never 0, which events carry. */
 static uint32_t seq_next(struct vrs_broker *b)
 {
@@ -133,7 +110,7 @@ static int vrs_recv(struct vrs_broker *b, void *buf, size_t size,
 		n = 0;
 	if (n < 0)
 		return errno == EAGAIN ? -EAGAIN : vrs_errno();
-	vrs_close_fds(&mh, fd);
+	vrs_proto_close_fds(&mh, fd);
 	if (n == 0) {
 		b->lost = 1;
 		return -ECONNRESET;
