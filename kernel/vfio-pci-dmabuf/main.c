@@ -136,6 +136,8 @@ static int vpd_device_feature(struct vfio_device *vdev, u32 flags,
 		return vpd_feature_dma_buf(vpd, flags, arg, argsz);
 	case VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL:
 		return vpd_feature_dma_buf_ctl(vpd, flags, arg, argsz);
+	case VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_ATTACHMENTS:
+		return vpd_feature_dma_buf_attachments(vpd, flags, arg, argsz);
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
 	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:

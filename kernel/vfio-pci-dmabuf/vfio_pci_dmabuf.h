@@ -2,8 +2,8 @@
 /*
  * vfio-pci-dmabuf: internal interfaces between the variant driver
  * (main.c), the dma-buf exporter (dmabuf.c), CPU mappings (mmap.c), the
- * control extension (ctl.c), debugfs (debugfs.c) and the peer-to-peer
- * policy (p2p.c).
+ * control extension (ctl.c), the attachment listing (attachments.c),
+ * debugfs (debugfs.c) and the peer-to-peer policy (p2p.c).
  */
 #ifndef VFIO_PCI_DMABUF_H
 #define VFIO_PCI_DMABUF_H
@@ -146,6 +146,10 @@ void vpd_dmabuf_zap(struct vpd_dmabuf *priv);
 /* ctl.c */
 int vpd_feature_dma_buf_ctl(struct vpd_device *vpd, u32 flags,
 			    void __user *arg, size_t argsz);
+
+/* attachments.c */
+int vpd_feature_dma_buf_attachments(struct vpd_device *vpd, u32 flags,
+				    void __user *arg, size_t argsz);
 
 /* debugfs.c */
 void vpd_debugfs_init(void);

@@ -59,7 +59,7 @@ struct vfio_device_feature_dma_buf {
  * collide. Discover them with VFIO_DEVICE_FEATURE_PROBE, and the version
  * with VRAMSHARE_DMA_BUF_CTL_QUERY.
  */
-#define VRAMSHARE_UAPI_VERSION			1
+#define VRAMSHARE_UAPI_VERSION			2
 
 #define VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL	0xfffe
 
@@ -110,6 +110,55 @@ struct vramshare_dma_buf_ctl {
 	__u32 version;
 	__u64 generation;
 	__u64 reserved;
+};
+
+/*
+ * VFIO_DEVICE_FEATURE_GET with this feature lists the importers attached
+ * to one dma-buf exported by the device (version 2 and later).
+ */
+#define VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_ATTACHMENTS	0xfffd
+
+/* struct vramshare_dma_buf_attachment.route */
+#define VRAMSHARE_ROUTE_BUS_ADDRESS		1	/* below a common switch */
+#define VRAMSHARE_ROUTE_HOST_BRIDGE		2	/* through the host bridge */
+
+/* The most entries one call writes. */
+#define VRAMSHARE_MAX_ATTACHMENTS		64
+
+/**
+ * struct vramshare_dma_buf_attachment - one importer of a dma-buf
+ * @device: the importing device's name (a PCI address for PCI devices),
+ *          NUL-terminated, cut to fit
+ * @driver: the name of the driver it is bound to, NUL-terminated, cut
+ *          to fit
+ * @route: VRAMSHARE_ROUTE_*: how the device reaches the BAR
+ * @mappings: DMA mappings of the dma-buf the importer holds now
+ * @reserved: 0
+ */
+struct vramshare_dma_buf_attachment {
+	char device[32];
+	char driver[32];
+	__u32 route;
+	__u32 mappings;
+	__u64 reserved;
+};
+
+/**
+ * struct vramshare_dma_buf_attachments - list a dma-buf's importers
+ * @dmabuf_fd: a dma-buf exported from this device
+ * @count: in: entries @entries has room for; out: importers attached
+ *         now. Only min(in, out, VRAMSHARE_MAX_ATTACHMENTS) entries are
+ *         written, in attachment order (oldest first).
+ * @entries: user pointer to an array of struct
+ *           vramshare_dma_buf_attachment; may be 0 when @count is 0
+ *
+ * A snapshot: importers attach and detach at any time. Errors: EBADF,
+ * EINVAL (not a dma-buf of this device), EFAULT.
+ */
+struct vramshare_dma_buf_attachments {
+	__s32 dmabuf_fd;
+	__u32 count;
+	__u64 entries;
 };
 
 #endif /* _UAPI_VRAMSHARE_VFIO_H */
