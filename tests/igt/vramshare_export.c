@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -54,6 +55,27 @@ static uint64_t dmabuf_size(int fd)
 	return (uint64_t)size;
 }
 
+/*
+ * How libvramshare opened GPU A, from what its device fd is: the cdev
+ * node itself, or the anonymous file a vfio group hands out.
+ */
+static const char *vfio_path_of(int fd)
+{
+	static char target[256];
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	igt_assert(n > 0);
+	target[n] = '\0';
+	if (!strncmp(target, "/dev/vfio/devices/vfio", 22))
+		return "cdev";
+	if (!strcmp(target, "anon_inode:[vfio-device]"))
+		return "group";
+	return target;
+}
+
 igt_main
 {
 	igt_fixture
@@ -67,6 +89,16 @@ igt_main
 					    GET_DMA_BUF, gpus.vram_bar, 0, 0, 0, NULL,
 					    sizeof(struct vfio_device_feature_dma_buf)),
 			      0);
+	}
+
+	igt_describe("The library opens GPU A the way the topology's kernel offers: the vfio device cdev with iommufd where there is one, else a group");
+	igt_subtest("export-vfio-path") {
+		const char *want = getenv("VRAMSHARE_EXPECT_VFIO");
+
+		igt_require_f(want, "the topology does not say (VRAMSHARE_EXPECT_VFIO)\n");
+		igt_assert_f(!strcmp(vfio_path_of(vrs_device_fd(gpus.a)), want),
+			     "GPU A opened through %s, expected %s\n",
+			     vfio_path_of(vrs_device_fd(gpus.a)), want);
 	}
 
 	igt_describe("One page-aligned range of the VRAM BAR becomes a dma-buf of that size");

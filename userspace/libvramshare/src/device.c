@@ -2,11 +2,16 @@
 /*
  * libvramshare: opening an exporting device through vfio.
  *
- * The device's IOMMU group decides the vfio path: /dev/vfio/N with a
- * type1 IOMMU, or /dev/vfio/noiommu-N (vfio's unsafe no-IOMMU mode) with
- * the no-IOMMU container type. Exports never need DMA mappings of the
- * container: the importing device does the DMA.
+ * Two ways in. Where the kernel has the vfio device cdev (6.6 and later,
+ * CONFIG_VFIO_DEVICE_CDEV), the device's node /dev/vfio/devices/vfioN is
+ * bound to an iommufd (/dev/iommu) and attached to an empty IO address
+ * space. Otherwise, and for devices in vfio's unsafe no-IOMMU mode, which
+ * the cdev does not serve, the device's IOMMU group decides: /dev/vfio/N
+ * with a type1 IOMMU, or /dev/vfio/noiommu-N with the no-IOMMU container
+ * type. Exports never need DMA mappings of the exporter's address space:
+ * the importing device does the DMA.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -21,6 +26,7 @@
 #include <linux/vfio.h>
 
 #include "internal.h"
+#include "vfio_cdev_uapi.h"
 
 static int vrs_iommu_group(const char *address, char *group, size_t len)
 {
@@ -68,15 +74,11 @@ static int vrs_set_iommu(int container, int noiommu)
 	return ioctl(container, VFIO_SET_IOMMU, type) < 0 ? vrs_errno() : 0;
 }
 
-static int vrs_attach(struct vrs_device *dev)
+static int vrs_attach_group(struct vrs_device *dev, const char *group)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char group[64];
 	int noiommu, ret;
 
-	ret = vrs_iommu_group(dev->address, group, sizeof(group));
-	if (ret)
-		return ret;
 	dev->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (dev->container_fd < 0)
 		return vrs_errno();
@@ -100,6 +102,117 @@ static int vrs_attach(struct vrs_device *dev)
 	return dev->device_fd < 0 ? vrs_errno() : 0;
 }
 
+/*
+ * The device's cdev name ("vfio3") from sysfs: 1 found, 0 when the kernel
+ * or the device has none, -errno on failure.
+ */
+static int vrs_cdev_name(const char *address, char *name, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	int found = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev",
+		 address);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : vrs_errno();
+	while (!found && (d = readdir(dir))) {
+		if (strncmp(d->d_name, "vfio", 4) || strlen(d->d_name) >= len)
+			continue;
+		strcpy(name, d->d_name);
+		found = 1;
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * The cdev path: bind the device to a new iommufd, then attach it to an
+ * empty IO address space, as a group joins an empty container.
+ */
+static int vrs_attach_cdev(struct vrs_device *dev, const char *name)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+	};
+	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+	dev->device_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (dev->device_fd < 0)
+		return vrs_errno();
+	dev->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (dev->iommufd < 0)
+		return vrs_errno();
+	bind.iommufd = dev->iommufd;
+	if (ioctl(dev->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0)
+		return vrs_errno();
+	if (ioctl(dev->iommufd, IOMMU_IOAS_ALLOC, &ioas) < 0)
+		return vrs_errno();
+	attach.pt_id = ioas.out_ioas_id;
+	if (ioctl(dev->device_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) < 0)
+		return vrs_errno();
+	return 0;
+}
+
+/* Does the kernel offer the group's node (it may be built without groups)? */
+static int vrs_group_exists(const char *group)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%s", group);
+	return access(path, F_OK) == 0;
+}
+
+static void vrs_close_fds(struct vrs_device *dev)
+{
+	int *fds[] = { &dev->device_fd, &dev->group_fd, &dev->container_fd,
+		       &dev->iommufd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Is the group in vfio's no-IOMMU mode? The cdev does not serve those. */
+static int vrs_group_is_noiommu(const char *group)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/dev/vfio/noiommu-%s", group);
+	return access(path, F_OK) == 0;
+}
+
+static int vrs_attach(struct vrs_device *dev)
+{
+	char group[64], cdev[64];
+	int ret;
+
+	ret = vrs_iommu_group(dev->address, group, sizeof(group));
+	if (ret)
+		return ret;
+	ret = vrs_cdev_name(dev->address, cdev, sizeof(cdev));
+	if (ret < 0)
+		return ret;
+	if (ret == 1 && !vrs_group_is_noiommu(group)) {
+		ret = vrs_attach_cdev(dev, cdev);
+		/*
+		 * Access may have been granted on the group node only (the
+		 * older way): then take the group way, if the kernel has one.
+		 */
+		if ((ret != -EACCES && ret != -EPERM) || !vrs_group_exists(group))
+			return ret;
+		vrs_close_fds(dev);
+	}
+	return vrs_attach_group(dev, group);
+}
+
 int vrs_device_open(const char *pci_address, struct vrs_device **devp)
 {
 	struct vrs_device *dev;
@@ -110,7 +223,7 @@ int vrs_device_open(const char *pci_address, struct vrs_device **devp)
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
-	dev->container_fd = dev->group_fd = dev->device_fd = -1;
+	dev->container_fd = dev->group_fd = dev->device_fd = dev->iommufd = -1;
 	ret = vrs_pci_address_parse(pci_address, dev->address,
 				    sizeof(dev->address));
 	if (!ret)
@@ -127,12 +240,7 @@ void vrs_device_close(struct vrs_device *dev)
 {
 	if (!dev)
 		return;
-	if (dev->device_fd >= 0)
-		close(dev->device_fd);
-	if (dev->group_fd >= 0)
-		close(dev->group_fd);
-	if (dev->container_fd >= 0)
-		close(dev->container_fd);
+	vrs_close_fds(dev);
 	free(dev);
 }
 
@@ -261,49 +369,65 @@ int vrs_device_reset(struct vrs_device *dev)
 }
 
 /*
- * A bus reset through VFIO_DEVICE_PCI_HOT_RESET. vfio wants the group of
- * every device the reset touches; this handle owns only its own group, so
- * a reset that reaches other groups is refused with -EBUSY.
+ * A bus reset through VFIO_DEVICE_PCI_HOT_RESET. vfio wants proof of
+ * ownership of every device the reset touches: through a group, the fd of
+ * each device's group; through the cdev, an empty fd list, and every such
+ * device bound to the same iommufd. This handle owns only its own device
+ * (and, through a group, its group), so a reset that reaches any other
+ * device is refused with -EBUSY.
  */
+static int vrs_hot_reset_owned(struct vrs_device *dev,
+			       const struct vfio_pci_hot_reset_info *info)
+{
+	unsigned int group_id;
+	char group[64];
+	int ret;
+
+	if (info->flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID) {
+		/* devid shares group_id's place; older headers lack its name */
+		for (unsigned int i = 0; i < info->count; i++)
+			if (info->devices[i].group_id ==
+			    (__u32)VFIO_PCI_DEVID_NOT_OWNED)
+				return -EBUSY;
+		return 0;
+	}
+	ret = vrs_iommu_group(dev->address, group, sizeof(group));
+	if (ret)
+		return ret;
+	group_id = (unsigned int)strtoul(group, NULL, 10);
+	for (unsigned int i = 0; i < info->count; i++)
+		if (info->devices[i].group_id != group_id)
+			return -EBUSY;
+	return 0;
+}
+
 int vrs_device_hot_reset(struct vrs_device *dev)
 {
 	struct vfio_pci_hot_reset_info *info;
 	struct vfio_pci_hot_reset *reset;
 	size_t size = sizeof(*info) + 16 * sizeof(info->devices[0]);
-	unsigned int group_id;
-	char group[64];
 	int ret;
 
 	if (!dev)
 		return -EINVAL;
-	ret = vrs_iommu_group(dev->address, group, sizeof(group));
-	if (ret)
-		return ret;
-	group_id = (unsigned int)strtoul(group, NULL, 10);
-
 	info = calloc(1, size);
 	if (!info)
 		return -ENOMEM;
 	info->argsz = size;
-	if (ioctl(dev->device_fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info) < 0) {
-		ret = vrs_errno();
-		free(info);
-		return ret;
-	}
-	for (unsigned int i = 0; i < info->count; i++) {
-		if (info->devices[i].group_id != group_id) {
-			free(info);
-			return -EBUSY;
-		}
-	}
+	ret = ioctl(dev->device_fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info) < 0 ?
+	      vrs_errno() : vrs_hot_reset_owned(dev, info);
 	free(info);
+	if (ret)
+		return ret;
 
 	reset = calloc(1, sizeof(*reset) + sizeof(reset->group_fds[0]));
 	if (!reset)
 		return -ENOMEM;
 	reset->argsz = sizeof(*reset) + sizeof(reset->group_fds[0]);
-	reset->count = 1;
-	reset->group_fds[0] = dev->group_fd;
+	if (dev->group_fd >= 0) {
+		reset->count = 1;
+		reset->group_fds[0] = dev->group_fd;
+	}
 	ret = ioctl(dev->device_fd, VFIO_DEVICE_PCI_HOT_RESET, reset) < 0 ?
 	      vrs_errno() : 0;
 	free(reset);

@@ -10,11 +10,17 @@
 /* "0000:03:00.0" and a terminating NUL */
 #define VRS_PCI_ADDRESS_LEN 13
 
+/*
+ * An open exporting device: through a vfio group and container
+ * (container_fd, group_fd; iommufd -1), or through the vfio device cdev
+ * bound to an iommufd (iommufd; container_fd and group_fd -1).
+ */
 struct vrs_device {
 	char address[VRS_PCI_ADDRESS_LEN];
 	int container_fd;
 	int group_fd;
 	int device_fd;
+	int iommufd;
 };
 
 struct vrs_importer {

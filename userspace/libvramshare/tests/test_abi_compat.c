@@ -33,7 +33,7 @@ __asm__(".symver old_submit, vrs_submit@VRAMSHARE_0.3");
 
 static struct vrs_importer fake_importer = { .fd = FAKE_FD };
 static struct vrs_device fake_device = {
-	.container_fd = -1, .group_fd = -1, .device_fd = FAKE_FD,
+	.container_fd = -1, .group_fd = -1, .device_fd = FAKE_FD, .iommufd = -1,
 };
 
 static void old_programs(void **state)

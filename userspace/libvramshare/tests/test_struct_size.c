@@ -21,7 +21,7 @@
 
 static struct vrs_importer fake_importer = { .fd = FAKE_FD };
 static struct vrs_device fake_device = {
-	.container_fd = -1, .group_fd = -1, .device_fd = FAKE_FD,
+	.container_fd = -1, .group_fd = -1, .device_fd = FAKE_FD, .iommufd = -1,
 };
 
 static void first_versions_are_fixed(void **state)
