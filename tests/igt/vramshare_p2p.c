@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -155,6 +156,21 @@ static void reset_through_sysfs(void)
 	sysfs_reset(gpus.a_address);
 }
 
+/* Name of the link @name under GPU B's device in sysfs ("" if none). */
+static void importer_link(const char *name, char *out, size_t len)
+{
+	const char *node = strrchr(gpus.b_node, '/');
+	char link[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/drm/%s/device%s%s",
+		 node ? node + 1 : gpus.b_node, *name ? "/" : "", name);
+	n = readlink(link, target, sizeof(target) - 1);
+	igt_assert(n > 0);
+	target[n] = '\0';
+	snprintf(out, len, "%s", strrchr(target, '/') + 1);
+}
+
 igt_main
 {
 	igt_fixture {
@@ -260,6 +276,64 @@ igt_main
 		snprintf(line, sizeof(line), "route %s mapped", want);
 		igt_assert_f(strstr(text, line), "no \"%s\" in:\n%s", line, text);
 		path_close(&p);
+	}
+
+	igt_describe("The exporter lists GPU B as the one importer of a dma-buf: device, driver, route and mappings, until the import is closed");
+	igt_subtest("p2p-attachments") {
+		struct vrs_attachment list[4];
+		char device[64], driver[64];
+		unsigned int count;
+		uint32_t handle, local, theirs;
+		int fd, local_fd;
+
+		igt_require(vs_p2p_possible(&gpus));
+		importer_link("", device, sizeof(device));
+		importer_link("driver", driver, sizeof(driver));
+		handle = vs_export_import(&gpus, SRC_OFFSET, LEN, &fd);
+
+		memset(list, 0xa5, sizeof(list));
+		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, list, 4, &count), 0);
+		igt_assert_eq(count, 1);
+		igt_assert_f(!strcmp(list[0].device, device),
+			     "importer %s, expected %s\n", list[0].device, device);
+		igt_assert_f(!strcmp(list[0].driver, driver),
+			     "driver %s, expected %s\n", list[0].driver, driver);
+		igt_assert_eq(list[0].route,
+			      strcmp(vs_expected_route(&gpus), "bus-address") ?
+			      VRS_ROUTE_HOST_BRIDGE : VRS_ROUTE_BUS_ADDRESS);
+		igt_assert_eq(list[0].mappings, 0);
+		igt_assert_eq(list[0].reserved, 0);
+		/* The entry after the last is left alone */
+		igt_assert_eq(list[1].route, 0xa5a5a5a5);
+
+		/* A copy maps it; counting alone needs no list */
+		igt_assert_eq(vrs_bo_create(gpus.b, LEN, &local), 0);
+		copy_ok(local, 0, handle, 0, 1);
+		count = 0;
+		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, NULL, 0, &count), 0);
+		igt_assert_eq(count, 1);
+		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, list, 1, &count), 0);
+		igt_assert_eq(list[0].mappings, 1);
+
+		/* Bad requests */
+		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, NULL, 1, &count), -EINVAL);
+		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, -1, list, 1, &count), -EBADF);
+		igt_assert_eq(drmPrimeHandleToFD(vrs_importer_fd(gpus.b), local,
+						 O_CLOEXEC, &local_fd), 0);
+		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, local_fd, list, 1, &count), -EINVAL);
+		close(local_fd);
+
+		/* Closing the import detaches it */
+		igt_assert_eq(vrs_bo_close(gpus.b, local), 0);
+		igt_assert_eq(vrs_bo_close(gpus.b, handle), 0);
+		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, list, 4, &count), 0);
+		igt_assert_eq(count, 0);
+		/* and importing again attaches it again */
+		igt_assert_eq(vrs_import(gpus.b, fd, &theirs), 0);
+		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, list, 4, &count), 0);
+		igt_assert_eq(count, 1);
+		igt_assert_eq(vrs_bo_close(gpus.b, theirs), 0);
+		close(fd);
 	}
 
 	igt_describe("A static importer (vgem: no move_notify, no peer-to-peer) is refused");

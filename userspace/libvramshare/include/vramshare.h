@@ -131,6 +131,33 @@ struct vrs_dmabuf_state {
 	uint32_t reserved;
 };
 
+/* Importers a broker listing names per dma-buf; more are only counted. */
+#define VRS_BROKER_MAX_ATTACHMENTS 4
+
+/** enum vrs_route - how an importing device reaches the exporter's BAR */
+enum vrs_route {
+	VRS_ROUTE_BUS_ADDRESS = 1,	/* below a common PCIe switch */
+	VRS_ROUTE_HOST_BRIDGE = 2,	/* through the host bridge */
+};
+
+/**
+ * struct vrs_attachment - an importer attached to an exported dma-buf
+ *                         (vrs_dmabuf_attachments())
+ * @device: the importing device's name (a PCI address for PCI devices),
+ *          NUL-terminated
+ * @driver: the driver it is bound to, NUL-terminated
+ * @route: enum vrs_route
+ * @mappings: DMA mappings of the dma-buf it holds now
+ * @reserved: 0
+ */
+struct vrs_attachment {
+	char device[32];
+	char driver[32];
+	uint32_t route;
+	uint32_t mappings;
+	uint64_t reserved;
+};
+
 /* Exporter: vfio device ------------------------------------------------ */
 
 int vrs_device_open(const char *pci_address, struct vrs_device **devp);
@@ -164,6 +191,9 @@ int vrs_dmabuf_set_eventfd(struct vrs_device *dev, int dmabuf_fd,
 			   int eventfd);
 int vrs_dmabuf_set_write_combine(struct vrs_device *dev, int dmabuf_fd,
 				 int enable);
+int vrs_dmabuf_attachments(struct vrs_device *dev, int dmabuf_fd,
+			   struct vrs_attachment *list, unsigned int max,
+			   unsigned int *count);
 
 /* Importer: drm-import render node ------------------------------------- */
 
@@ -280,7 +310,10 @@ struct vrs_broker_device {
  * @offset: start in the BAR
  * @size: bytes
  * @state: enum vrs_buffer_state
- * @reserved: 0
+ * @nr_attachments: importers attached to it now (0 where the exporter
+ *                  cannot list them; before 0.5.0 this was reserved, 0)
+ * @attachments: the first min(@nr_attachments, VRS_BROKER_MAX_ATTACHMENTS)
+ *               of them (from 0.5.0: check @struct_size)
  */
 struct vrs_broker_export {
 	uint32_t struct_size;
@@ -293,7 +326,8 @@ struct vrs_broker_export {
 	uint64_t offset;
 	uint64_t size;
 	uint32_t state;
-	uint32_t reserved;
+	uint32_t nr_attachments;
+	struct vrs_attachment attachments[VRS_BROKER_MAX_ATTACHMENTS];
 };
 
 /**

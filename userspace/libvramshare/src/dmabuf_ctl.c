@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * libvramshare: what vfio-pci-dmabuf offers beyond upstream for one
- * exported dma-buf (VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL), and the
- * exporter's memory decode switch.
+ * exported dma-buf (VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_CTL and
+ * _ATTACHMENTS), and the exporter's memory decode switch.
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -101,6 +102,46 @@ int vrs_dmabuf_set_write_combine(struct vrs_device *dev, int dmabuf_fd,
 	};
 
 	return vrs_ctl(dev, VFIO_DEVICE_FEATURE_SET, &ctl);
+}
+
+/* The driver's listing, in the library's own struct (same fields). */
+int vrs_dmabuf_attachments(struct vrs_device *dev, int dmabuf_fd,
+			   struct vrs_attachment *list, unsigned int max,
+			   unsigned int *count)
+{
+	struct vramshare_dma_buf_attachment raw[VRAMSHARE_MAX_ATTACHMENTS];
+	struct {
+		struct vfio_device_feature feature;
+		struct vramshare_dma_buf_attachments req;
+	} arg;
+	unsigned int n;
+
+	if (!dev || !count || (max && !list))
+		return -EINVAL;
+	memset(&arg, 0, sizeof(arg));
+	arg.feature.argsz = sizeof(arg);
+	arg.feature.flags = VFIO_DEVICE_FEATURE_GET |
+			    VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_ATTACHMENTS;
+	arg.req.dmabuf_fd = dmabuf_fd;
+	arg.req.count = max < VRAMSHARE_MAX_ATTACHMENTS ? max :
+		VRAMSHARE_MAX_ATTACHMENTS;
+	arg.req.entries = (uintptr_t)raw;
+	if (ioctl(dev->device_fd, VFIO_DEVICE_FEATURE, &arg) < 0)
+		return vrs_errno();
+	n = arg.req.count < max ? arg.req.count : max;
+	if (n > VRAMSHARE_MAX_ATTACHMENTS)
+		n = VRAMSHARE_MAX_ATTACHMENTS;
+	for (unsigned int i = 0; i < n; i++) {
+		memset(&list[i], 0, sizeof(list[i]));
+		memcpy(list[i].device, raw[i].device, sizeof(list[i].device));
+		list[i].device[sizeof(list[i].device) - 1] = '\0';
+		memcpy(list[i].driver, raw[i].driver, sizeof(list[i].driver));
+		list[i].driver[sizeof(list[i].driver) - 1] = '\0';
+		list[i].route = raw[i].route;
+		list[i].mappings = raw[i].mappings;
+	}
+	*count = arg.req.count;
+	return 0;
 }
 
 int vrs_dmabuf_ctl_supported(struct vrs_device *dev)

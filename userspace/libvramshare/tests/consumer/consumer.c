@@ -10,8 +10,8 @@
 
 #include <vramshare.h>
 
-#if !VRS_VERSION_CHECK(0, 4, 0)
-#error "vramshare.h is older than 0.4.0"
+#if !VRS_VERSION_CHECK(0, 5, 0)
+#error "vramshare.h is older than 0.5.0"
 #endif
 
 int main(void)
