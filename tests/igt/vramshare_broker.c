@@ -712,6 +712,35 @@ static bool closed_by_broker(int fd)
 	return false;
 }
 
+static int take_export(const struct vrs_broker_export *e, void *data)
+{
+	*(struct vrs_broker_export *)data = *e;
+	return 0;
+}
+
+/* The listing names GPU B, which has imported and mapped the one buffer. */
+static void check_listed_importer(struct vrs_broker *b, const char *b_node)
+{
+	const char *node = strrchr(b_node, '/');
+	char link[PATH_MAX], target[PATH_MAX];
+	struct vrs_broker_export e;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/drm/%s/device",
+		 node ? node + 1 : b_node);
+	n = readlink(link, target, sizeof(target) - 1);
+	igt_assert(n > 0);
+	target[n] = '\0';
+	memset(&e, 0, sizeof(e));
+	igt_assert_eq(vrs_broker_exports(b, take_export, &e), 1);
+	igt_assert_eq(e.struct_size, sizeof(e));
+	igt_assert_eq(e.nr_attachments, 1);
+	igt_assert_f(!strcmp(e.attachments[0].device, strrchr(target, '/') + 1),
+		     "listed importer %s, GPU B is %s\n", e.attachments[0].device,
+		     strrchr(target, '/') + 1);
+	igt_assert_eq(e.attachments[0].mappings, 1);
+}
+
 igt_main
 {
 	struct vs_gpus gpus = { 0 };
@@ -755,6 +784,7 @@ igt_main
 		igt_assert_eq(vs_check(cpu, len, 12), -1);
 		igt_assert_eq(first_device(b, &dev), 1);
 		igt_assert_eq(dev.buffers, 1);
+		check_listed_importer(b, gpus.b_node);
 		munmap(cpu, len);
 		munmap(lmap, len);
 		vrs_bo_close(gpus.b, handle);

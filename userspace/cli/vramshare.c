@@ -179,6 +179,43 @@ struct ls_state {
 	struct json_object *list;
 };
 
+static const char *route_name(uint32_t route)
+{
+	switch (route) {
+	case VRS_ROUTE_BUS_ADDRESS:
+		return "bus-address";
+	case VRS_ROUTE_HOST_BRIDGE:
+		return "host-bridge";
+	default:
+		return "unknown";
+	}
+}
+
+/* The importers named in a listing entry (at most VRS_BROKER_MAX_ATTACHMENTS). */
+static uint32_t named_attachments(const struct vrs_broker_export *e)
+{
+	return e->nr_attachments < VRS_BROKER_MAX_ATTACHMENTS ?
+	       e->nr_attachments : VRS_BROKER_MAX_ATTACHMENTS;
+}
+
+static struct json_object *attachments_json(const struct vrs_broker_export *e)
+{
+	struct json_object *list = json_object_new_array();
+
+	for (uint32_t i = 0; i < named_attachments(e); i++) {
+		const struct vrs_attachment *a = &e->attachments[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "device", json_object_new_string(a->device));
+		json_object_object_add(o, "driver", json_object_new_string(a->driver));
+		json_object_object_add(o, "route",
+				       json_object_new_string(route_name(a->route)));
+		json_object_object_add(o, "mappings", json_object_new_uint64(a->mappings));
+		json_object_array_add(list, o);
+	}
+	return list;
+}
+
 static int ls_export(const struct vrs_broker_export *e, void *data)
 {
 	struct ls_state *ls = data;
@@ -198,15 +235,28 @@ static int ls_export(const struct vrs_broker_export *e, void *data)
 		json_object_object_add(o, "read_only",
 				       json_object_new_boolean(e->flags & VRS_BUFFER_READ_ONLY));
 		json_object_object_add(o, "state", json_object_new_string(state_name(e->state)));
+		json_object_object_add(o, "importers",
+				       json_object_new_uint64(e->nr_attachments));
+		json_object_object_add(o, "attachments", attachments_json(e));
 		json_object_array_add(ls->list, o);
-	} else {
-		printf("  client %" PRIu64 " (pid %u uid %u) dma-buf %" PRIu64
-		       ": %s [%#" PRIx64 ", +%#" PRIx64 ") %s%s %s\n",
-		       e->client_id, e->pid, e->uid, e->id, e->device, e->offset,
-		       e->size, e->flags & VRS_BUFFER_OWNER ? "owner" : "shared",
-		       e->flags & VRS_BUFFER_READ_ONLY ? " read-only" : "",
-		       state_name(e->state));
+		return 0;
 	}
+	printf("  client %" PRIu64 " (pid %u uid %u) dma-buf %" PRIu64
+	       ": %s [%#" PRIx64 ", +%#" PRIx64 ") %s%s %s, %u importer%s\n",
+	       e->client_id, e->pid, e->uid, e->id, e->device, e->offset,
+	       e->size, e->flags & VRS_BUFFER_OWNER ? "owner" : "shared",
+	       e->flags & VRS_BUFFER_READ_ONLY ? " read-only" : "",
+	       state_name(e->state), e->nr_attachments,
+	       e->nr_attachments == 1 ? "" : "s");
+	for (uint32_t i = 0; i < named_attachments(e); i++) {
+		const struct vrs_attachment *a = &e->attachments[i];
+
+		printf("    attached: %s (%s), %s, %u mapping%s\n", a->device,
+		       a->driver, route_name(a->route), a->mappings,
+		       a->mappings == 1 ? "" : "s");
+	}
+	if (e->nr_attachments > named_attachments(e))
+		printf("    and %u more\n", e->nr_attachments - named_attachments(e));
 	return 0;
 }
 

@@ -75,6 +75,26 @@ static uint32_t vrs_array_count(uint16_t base, const unsigned char *payload)
 	return count;
 }
 
+/* An export's attachment names, as many as it says it names. */
+static int vrs_attachments_ok(const unsigned char *export)
+{
+	const unsigned char *a = export +
+		offsetof(struct vrs_proto_export, attachments);
+	uint32_t n;
+
+	memcpy(&n, export + offsetof(struct vrs_proto_export, nr_attachments),
+	       sizeof(n));
+	if (n > VRS_PROTO_MAX_ATTACHMENTS)
+		n = VRS_PROTO_MAX_ATTACHMENTS;
+	for (uint32_t i = 0; i < n; i++, a += sizeof(struct vrs_proto_attachment))
+		if (!vrs_proto_name_ok((const char *)a +
+				       offsetof(struct vrs_proto_attachment, device)) ||
+		    !vrs_proto_name_ok((const char *)a +
+				       offsetof(struct vrs_proto_attachment, driver)))
+			return 0;
+	return 1;
+}
+
 /* The names a payload carries must end within their field. */
 static int vrs_names_ok(uint16_t type, const unsigned char *p, uint32_t count)
 {
@@ -111,7 +131,8 @@ static int vrs_names_ok(uint16_t type, const unsigned char *p, uint32_t count)
 		for (uint32_t i = 0; i < count; i++) {
 			off = first + i * stride;
 			if (!vrs_proto_name_ok((const char *)p + off +
-					       offsetof(struct vrs_proto_export, device)))
+					       offsetof(struct vrs_proto_export, device)) ||
+			    !vrs_attachments_ok(p + off))
 				return 0;
 		}
 		return 1;

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define VRS_PROTO_MAGIC		0x42535256u	/* "VRSB" in memory */
-#define VRS_PROTO_VERSION	1
+#define VRS_PROTO_VERSION	2
 /* No message is longer; a receive buffer of this size never truncates. */
 #define VRS_PROTO_MAX_MSG	16384u
 /* Names of devices: NUL-terminated, at most 31 characters. */
@@ -241,6 +241,23 @@ struct vrs_msg_status_req {
 	uint32_t reserved;
 };
 
+/* Importers a STATUS entry names; more are only counted. */
+#define VRS_PROTO_MAX_ATTACHMENTS	4
+
+/**
+ * struct vrs_proto_attachment - an importer attached to a dma-buf
+ * @device: the importing device's name, NUL-terminated
+ * @driver: its driver's name, NUL-terminated
+ * @route: VRS_ROUTE_* (1 bus address, 2 host bridge)
+ * @mappings: DMA mappings it holds now
+ */
+struct vrs_proto_attachment {
+	char device[VRS_PROTO_NAME_LEN];
+	char driver[VRS_PROTO_NAME_LEN];
+	uint32_t route;
+	uint32_t mappings;
+};
+
 /**
  * struct vrs_proto_export - one dma-buf the broker handed out
  * @id: its id in its holder's connection
@@ -252,6 +269,10 @@ struct vrs_msg_status_req {
  * @size: bytes
  * @flags: VRS_BUF_*
  * @state: VRS_STATE_*
+ * @nr_attachments: importers attached to it now, as the exporter lists
+ *                  them (0 where the exporter cannot list them)
+ * @reserved: 0
+ * @attachments: the first min(@nr_attachments, VRS_PROTO_MAX_ATTACHMENTS)
  */
 struct vrs_proto_export {
 	uint64_t id;
@@ -263,6 +284,9 @@ struct vrs_proto_export {
 	uint64_t size;
 	uint32_t flags;
 	uint32_t state;
+	uint32_t nr_attachments;
+	uint32_t reserved;
+	struct vrs_proto_attachment attachments[VRS_PROTO_MAX_ATTACHMENTS];
 };
 
 /**

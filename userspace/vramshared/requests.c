@@ -282,6 +282,34 @@ static void vrs_free(struct vrs_broker *b, struct vrs_client *c,
 			NULL, 0, -1);
 }
 
+/* What the exporter lists of an export's importers; nothing if it cannot. */
+static void vrs_status_attachments(const struct vrs_buffer *buf,
+				   const struct vrs_export *e,
+				   struct vrs_proto_export *pe)
+{
+	struct vrs_attachment list[VRS_PROTO_MAX_ATTACHMENTS];
+	unsigned int count, n;
+
+	_Static_assert(sizeof(list[0].device) == sizeof(pe->attachments[0].device) &&
+		       sizeof(list[0].driver) == sizeof(pe->attachments[0].driver),
+		       "names keep their size on the wire");
+	if (e->fd < 0 || vrs_dmabuf_attachments(buf->dev->dev, e->fd, list,
+						VRS_PROTO_MAX_ATTACHMENTS,
+						&count))
+		return;
+	pe->nr_attachments = count;
+	n = count < VRS_PROTO_MAX_ATTACHMENTS ? count : VRS_PROTO_MAX_ATTACHMENTS;
+	for (unsigned int i = 0; i < n; i++) {
+		struct vrs_proto_attachment *pa = &pe->attachments[i];
+
+		/* same sizes; the library terminates both */
+		memcpy(pa->device, list[i].device, sizeof(pa->device));
+		memcpy(pa->driver, list[i].driver, sizeof(pa->driver));
+		pa->route = list[i].route;
+		pa->mappings = list[i].mappings;
+	}
+}
+
 static void vrs_status(struct vrs_broker *b, struct vrs_client *c,
 		       const struct vrs_msg *msg)
 {
@@ -320,6 +348,7 @@ static void vrs_status(struct vrs_broker *b, struct vrs_client *c,
 			pe->flags = (e->read_only ? VRS_BUF_READ_ONLY : 0) |
 				    (buf->owner == e->client ? VRS_BUF_OWNER : 0);
 			pe->state = e->state;
+			vrs_status_attachments(buf, e, pe);
 		}
 	}
 	vrs_client_send(b, c, VRS_MSG_STATUS | VRS_MSG_REPLY, msg->hdr.seq,

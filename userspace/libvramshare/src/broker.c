@@ -365,6 +365,29 @@ int vrs_broker_devices(struct vrs_broker *broker, vrs_device_fn fn,
 	return (int)list->count;
 }
 
+/* The importers a STATUS entry names (the decoder checked the names). */
+static void vrs_export_attachments(struct vrs_broker_export *e,
+				   const struct vrs_proto_export *pe)
+{
+	uint32_t n = pe->nr_attachments;
+
+	_Static_assert(VRS_BROKER_MAX_ATTACHMENTS == VRS_PROTO_MAX_ATTACHMENTS,
+		       "one listing size on both sides");
+	e->nr_attachments = n;
+	if (n > VRS_BROKER_MAX_ATTACHMENTS)
+		n = VRS_BROKER_MAX_ATTACHMENTS;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct vrs_proto_attachment *pa = &pe->attachments[i];
+
+		memcpy(e->attachments[i].device, pa->device,
+		       sizeof(e->attachments[i].device));
+		memcpy(e->attachments[i].driver, pa->driver,
+		       sizeof(e->attachments[i].driver));
+		e->attachments[i].route = pa->route;
+		e->attachments[i].mappings = pa->mappings;
+	}
+}
+
 int vrs_broker_exports(struct vrs_broker *broker, vrs_export_fn fn,
 		       void *data)
 {
@@ -398,6 +421,7 @@ int vrs_broker_exports(struct vrs_broker *broker, vrs_export_fn fn,
 			};
 
 			memcpy(e.device, pe->device, sizeof(e.device));
+			vrs_export_attachments(&e, pe);
 			ret = fn(&e, data);
 			if (ret)
 				return ret;
