@@ -1,28 +1,58 @@
 # shellcheck shell=bash
-# Guest kernel: built from Debian's linux-source-6.1 with tests/vm/kernel/rig.config,
-# cached outside the repository under a key made of the source version and the config,
-# so that only a change of either rebuilds it.
+# Guest kernels: the rig's debug kernel, built from Debian's linux-source-6.1
+# with tests/vm/kernel/rig.config, and the same on linux-source-6.12 with
+# rig-6.12.config over it (iommufd and the vfio device cdev, which 6.1 does
+# not have). Each is cached outside the repository under a key made of the
+# source version and the config, so that only a change of either rebuilds it.
 
-KERNEL_SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
+# The kernel series the rig builds, and the one `kernel: rig` means.
+RIG_KERNEL_SERIES_DEFAULT=6.1
 
 kernel_source_version() {
-	dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null
+	dpkg-query -W -f='${Status} ${Version}' "linux-source-$1" 2>/dev/null |
+		sed -n 's/^install ok installed //p'
+}
+
+# kernel_fragment SERIES: the config fragment of SERIES on stdout: rig.config,
+# then rig-SERIES.config where there is one, the last setting of an option
+# winning (so that build.sh checks each option once, as finally wanted).
+kernel_fragment() {
+	local extra=$RIG_DIR/kernel/rig-$1.config
+	if [ ! -f "$extra" ]; then
+		cat "$RIG_DIR/kernel/rig.config"
+		return
+	fi
+	cat "$RIG_DIR/kernel/rig.config" "$extra" | awk '
+		{ key = "" }
+		/^CONFIG_[A-Z0-9_]+=/ { key = $0; sub(/=.*/, "", key) }
+		/^# CONFIG_[A-Z0-9_]+ is not set/ { key = $2 }
+		key == "" { next }
+		{ if (!(key in line)) order[n++] = key; line[key] = $0 }
+		END { for (i = 0; i < n; i++) print line[order[i]] }'
 }
 
 # The key covers everything that shapes the build: source version, fragment, build steps.
 kernel_cache_key() {
 	{
-		kernel_source_version
-		cat "$RIG_DIR/kernel/rig.config" "$RIG_DIR/kernel/build.sh"
+		kernel_source_version "$1"
+		kernel_fragment "$1"
+		cat "$RIG_DIR/kernel/build.sh"
 	} | sha256sum | cut -c1-16
 }
 
-# Prints the build directory (make O=...) of the cached kernel, building it if needed.
+# kernel_ensure [SERIES]: prints the build directory (make O=...) of the
+# cached kernel of SERIES (default 6.1), building it if needed. Concurrent
+# callers wait on a lock, so a build started in the background is shared.
 kernel_ensure() {
-	local ver key src out log
-	ver=$(kernel_source_version)
-	[ -n "$ver" ] || die "linux-source-6.1 is not installed"
-	key=$(kernel_cache_key)
+	local series=${1:-$RIG_KERNEL_SERIES_DEFAULT} ver key src out log tarball
+	ver=$(kernel_source_version "$series")
+	if [ -z "$ver" ]; then
+		RIG_PACKAGES=linux-source-$series deps_ensure
+		ver=$(kernel_source_version "$series")
+	fi
+	[ -n "$ver" ] || die "linux-source-$series is not installed"
+	tarball=/usr/src/linux-source-$series.tar.xz
+	key=$(kernel_cache_key "$series")
 	src="$RIG_CACHE/linux-source-$ver"
 	out="$RIG_CACHE/kernel-$key"
 	if [ -f "$out/.rig-complete" ]; then
@@ -37,8 +67,8 @@ kernel_ensure() {
 			info "extracting linux-source $ver"
 			rm -rf "$src" "$src.tmp"
 			mkdir -p "$src.tmp"
-			tar -xJf "$KERNEL_SRC_TARBALL" -C "$src.tmp" --strip-components=1 ||
-				die "cannot extract $KERNEL_SRC_TARBALL"
+			tar -xJf "$tarball" -C "$src.tmp" --strip-components=1 ||
+				die "cannot extract $tarball"
 			mv "$src.tmp" "$src"
 			touch "$src/.rig-extracted"
 		fi
@@ -46,9 +76,10 @@ kernel_ensure() {
 		info "building guest kernel $key (linux $ver; about 20 minutes on 2 cores, once)"
 		rm -rf "$out"
 		mkdir -p "$out"
-		bash "$RIG_DIR/kernel/build.sh" "$src" "$out" "$RIG_DIR/kernel/rig.config" >"$log" 2>&1 ||
-			die "guest kernel build failed, see $log"
+		kernel_fragment "$series" >"$out.fragment"
+		bash "$RIG_DIR/kernel/build.sh" "$src" "$out" "$out.fragment" >"$log" 2>&1 ||
+			die "guest kernel $series build failed, see $log"
 		touch "$out/.rig-complete"
-	) 9>"$RIG_CACHE/kernel.lock" || exit 1
+	) 9>"$RIG_CACHE/kernel-$series.lock" || exit 1
 	echo "$out"
 }

@@ -100,15 +100,30 @@ setup_all() {
 	RIG_RIG_MODULE_DIR=$(modules_ensure rig "$src" -C "$src" O="$RIG_KERNEL") || exit 1
 }
 
+# rig_series_ensure SERIES: the rig's debug kernel of SERIES and the
+# project's modules built against it; sets RIG_KERNEL_IMAGE, RIG_INITRD
+# (empty: the rig's kernels boot the 9p root without one) and
+# RIG_MODULE_DIR. The default series is what setup_all built.
+rig_series_ensure() {
+	local series=$1 build src
+	if [ "$series" = "$RIG_KERNEL_SERIES_DEFAULT" ]; then
+		build=$RIG_KERNEL
+		RIG_MODULE_DIR=$RIG_RIG_MODULE_DIR
+	else
+		build=$(kernel_ensure "$series") || exit 1
+		src=$(readlink -f "$build/source")
+		RIG_MODULE_DIR=$(modules_ensure "rig-$series" "$src" -C "$src" O="$build") || exit 1
+	fi
+	RIG_KERNEL_IMAGE=$build/arch/x86/boot/bzImage
+	RIG_INITRD=
+}
+
 # kernel_select: the kernel of the loaded topology; sets RIG_KERNEL_IMAGE,
 # RIG_INITRD (may be empty) and RIG_MODULE_DIR.
 kernel_select() {
 	case "$TOPO_KERNEL" in
-	rig)
-		RIG_KERNEL_IMAGE=$RIG_KERNEL/arch/x86/boot/bzImage
-		RIG_INITRD=
-		RIG_MODULE_DIR=$RIG_RIG_MODULE_DIR
-		;;
+	rig) rig_series_ensure "$RIG_KERNEL_SERIES_DEFAULT" ;;
+	rig-*) rig_series_ensure "${TOPO_KERNEL#rig-}" ;;
 	debian) stock_ensure ;;
 	debian-*) stock_ensure "${TOPO_KERNEL#debian-}" ;;
 	*) die "topology $OPT_TOPOLOGY: unknown kernel '$TOPO_KERNEL'" ;;

@@ -31,26 +31,129 @@ suite_host() {
 	tally $((total - failed)) "$failed" 0
 }
 
-# suite_vm NAME TOPOLOGY HARNESS-ARGS...: the igt tests in one rig boot.
-suite_vm() {
-	local name=$1 topology=$2 status=0 counts
-	shift 2
-	info "suite $name: igt tests in the rig (topology $topology)"
-	OPT_TOPOLOGY=$topology
-	rig_boot 0 "$TOP_DIR/build/tests/igt/igt-harness" \
-		--results /rig/results.json --counts /rig/counts "$@" \
-		"$TOP_DIR"/build/tests/igt/vramshare_* || status=$?
-	counts=$(cat "$LAST_RUN/counts" 2>/dev/null || echo "0 0 0")
-	read -r p f s <<<"$counts"
-	if [ "$status" != 0 ] && [ "$f" = 0 ]; then
-		# The harness did not report a failure itself: the run did.
-		f=1
+# The in-VM suites run side by side, as many as the cores can carry. A
+# guest on the rig's debug kernel keeps one core busy (KASAN, lockdep);
+# a guest on Debian's kernel about 40% of one, waiting on edu's DMA and on
+# timers. More guests than that slow every one of them down far more than
+# in proportion (their timer ticks come at wall-clock rate), so the
+# budget is in half-cores: RIG_JOBS cores (--jobs N or VRAMSHARE_RIG_JOBS;
+# by default all of them, at most one per 3 GiB of available memory), two
+# halves for a rig kernel's guest, one for a Debian kernel's.
+rig_jobs_default() {
+	local jobs mem_gib
+	jobs=$(nproc)
+	mem_gib=$(awk '/^MemAvailable:/ { print int($2 / 1048576) }' /proc/meminfo)
+	[ $((mem_gib / 3)) -lt "$jobs" ] && jobs=$((mem_gib / 3))
+	[ "$jobs" -lt 1 ] && jobs=1
+	echo "$jobs"
+}
+
+# suite_weight: half-cores the loaded topology's guest needs.
+suite_weight() {
+	case "$TOPO_KERNEL" in
+	rig*) echo 2 ;;
+	*) echo 1 ;;
+	esac
+}
+
+# Running suites: their weight and name by pid, and the weight in use.
+declare -A SUITE_RUNNING=() SUITE_NAME_OF=()
+SUITE_USED=0
+
+# suite_reap: waits for one running suite to end and adds its counts to
+# the tally; a suite that left no result counts as one failure.
+suite_reap() {
+	local pid='' name p f s run
+	wait -n -p pid "${!SUITE_RUNNING[@]}" || true
+	[ -n "$pid" ] || return 0
+	name=${SUITE_NAME_OF[$pid]}
+	SUITE_USED=$((SUITE_USED - SUITE_RUNNING[$pid]))
+	unset "SUITE_RUNNING[$pid]" "SUITE_NAME_OF[$pid]"
+	if read -r p f s run <"$SUITE_DIR/$name.result" 2>/dev/null; then
+		[ "$f" = 0 ] || grep -E '^rig:|: FAIL' "$SUITE_DIR/$name.log" >&2 || true
+		info "suite $name: $p passed, $f failed, $s skipped (results: $run/results.json)"
+		tally "$p" "$f" "$s"
+	else
+		info "suite $name: no result, see $SUITE_DIR/$name.log"
+		tally 0 1 0
 	fi
-	info "suite $name: $p passed, $f failed, $s skipped (results: $LAST_RUN/results.json)"
-	tally "$p" "$f" "$s"
+}
+
+# suite_slot WEIGHT: waits until a guest of WEIGHT fits in the budget.
+# The budget never blocks a suite that would run alone.
+suite_slot() {
+	while [ "$SUITE_USED" -gt 0 ] && [ $((SUITE_USED + $1)) -gt $((RIG_JOBS * 2)) ]; do
+		suite_reap
+	done
+}
+
+# suite_prepare TOPOLOGY: builds what the topology's guest needs (its
+# kernel's modules, an initramfs) before suites start in parallel, so
+# that no two of them build the same cache entry.
+suite_prepare() {
+	OPT_TOPOLOGY=$1
+	topology_load "$1"
+	kernel_select
+}
+
+# suite_vm NAME TOPOLOGY HARNESS-ARGS...: the igt tests in one rig boot,
+# started in the background once the budget has room, with its output in
+# SUITE_DIR/NAME.log; its counts and run directory go to
+# SUITE_DIR/NAME.result.
+suite_vm() {
+	local name=$1 topology=$2
+	shift 2
+	local weight
+	suite_prepare "$topology"
+	weight=$(suite_weight)
+	suite_slot "$weight"
+	info "suite $name: igt tests in the rig (topology $topology), started"
+	(
+		status=0
+		rig_boot 0 "$TOP_DIR/build/tests/igt/igt-harness" \
+			--results /rig/results.json --counts /rig/counts "$@" \
+			"$TOP_DIR"/build/tests/igt/vramshare_* || status=$?
+		counts=$(cat "$LAST_RUN/counts" 2>/dev/null || echo "0 0 0")
+		read -r p f s <<<"$counts"
+		if [ "$status" != 0 ] && [ "$f" = 0 ]; then
+			# The harness did not report a failure itself: the run did.
+			f=1
+		fi
+		echo "$p $f $s $LAST_RUN" >"$SUITE_DIR/$name.result"
+	) >"$SUITE_DIR/$name.log" 2>&1 &
+	SUITE_RUNNING[$!]=$weight
+	SUITE_NAME_OF[$!]=$name
+	SUITE_USED=$((SUITE_USED + weight))
+}
+
+# suites_collect: waits for every suite still running.
+suites_collect() {
+	while [ "${#SUITE_RUNNING[@]}" -gt 0 ]; do
+		suite_reap
+	done
+}
+
+# suites_prebuild TOPOLOGY...: starts building, in the background and
+# niced (the guests come first), the rig kernels of other series that
+# these topologies boot, so that a cold run builds them while the suites
+# that do not need them run. kernel_ensure's lock makes the suite that
+# needs one wait for this build instead of starting its own.
+suites_prebuild() {
+	local topology series
+	for topology in "$@"; do
+		topology_load "$topology"
+		case "$TOPO_KERNEL" in rig-*) ;; *) continue ;; esac
+		series=${TOPO_KERNEL#rig-}
+		info "guest kernel $series: building in the background if needed"
+		(
+			renice -n 19 -p "$BASHPID" >/dev/null
+			kernel_ensure "$series" >/dev/null
+		) &
+	done
 }
 
 suites_run_all() {
+	suites_prebuild iommufd
 	suite_host
 	# Subtests that need a machine of their own run only in their suite.
 	local own=(--exclude '*unreachable*' --exclude 'surprise-removal')
@@ -87,23 +190,34 @@ suites_run_all() {
 		--exclude 'module-unload-with-fence'
 		--exclude 'submit-racing-engine-unbind')
 	local many_clients=(--exclude 'broker-64-clients')
+	RIG_JOBS=${RIG_JOBS:-$(rig_jobs_default)}
+	[[ "$RIG_JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$RIG_JOBS' is not a positive number"
+	SUITE_DIR=$RIG_CACHE/test-$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$SUITE_DIR"
+	info "in-VM suites: side by side on $RIG_JOBS cores; logs in $SUITE_DIR"
+	# Longest first, so that the short ones fill in around them; the
+	# kernel built in the background (iommufd's) is needed last.
 	suite_vm vm-default default "${own[@]}"
-	suite_vm vm-unreachable unreachable --include '*unreachable*'
-	# With an IOMMU: passthrough below the switch, and a translated
-	# importer reached through the host bridge. No NVMe there.
-	suite_vm vm-iommu-pt iommu-pt "${own[@]}" "${races[@]}" "${storm[@]}" \
-		"${local_state[@]}" "${broker[@]}" "${signals[@]}" "${scheduler[@]}" --exclude 'nvme-*'
+	# With an IOMMU: a translated importer reached through the host
+	# bridge, and passthrough below the switch. No NVMe there.
 	suite_vm vm-iommu-translated iommu-translated "${own[@]}" "${races[@]}" \
 		"${storm[@]}" "${local_state[@]}" "${broker[@]}" "${signals[@]}" \
 		"${scheduler[@]}" --exclude 'nvme-*'
-	# Debian's stock kernel: no PCI_P2PDMA, no DMABUF_MOVE_NOTIFY.
-	suite_vm vm-debian-stock debian-stock "${own[@]}" "${races[@]}" "${storm[@]}" \
-		"${broker[@]}" "${signals[@]}" "${scheduler[@]}" --exclude 'nvme-*'
+	suite_vm vm-iommu-pt iommu-pt "${own[@]}" "${races[@]}" "${storm[@]}" \
+		"${local_state[@]}" "${broker[@]}" "${signals[@]}" "${scheduler[@]}" --exclude 'nvme-*'
+	# The rig's kernel on 6.12 with iommufd and the vfio device cdev only.
+	suite_vm vm-iommufd iommufd "${own[@]}" "${races[@]}" "${storm[@]}" \
+		"${local_state[@]}" "${broker[@]}" "${signals[@]}" "${scheduler[@]}" --exclude 'nvme-*'
 	# Debian 12's 6.12 kernel: the interfaces that moved after 6.1.
 	suite_vm vm-debian-6.12 debian-6.12 "${own[@]}" "${races[@]}" \
 		"${many_clients[@]}" --exclude 'nvme-*'
+	# Debian's stock kernel: no PCI_P2PDMA, no DMABUF_MOVE_NOTIFY.
+	suite_vm vm-debian-stock debian-stock "${own[@]}" "${races[@]}" "${storm[@]}" \
+		"${broker[@]}" "${signals[@]}" "${scheduler[@]}" --exclude 'nvme-*'
 	# GPU A removed by QEMU (device_del), as a hot-unplug would.
 	suite_vm vm-hotplug hotplug --include 'surprise-removal'
+	suite_vm vm-unreachable unreachable --include '*unreachable*'
+	suites_collect
 	echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
 	[ "$TOTAL_FAILED" = 0 ]
 }
