@@ -16,37 +16,38 @@
 #include "vfio_pci_dmabuf.h"
 
 /*
- * Fills up to @max entries from the attachment list and returns how many
- * importers are attached. The list and each attachment's mapping count
- * are guarded by the dma-buf's reservation lock; the entries are copied
- * to userspace only after it is dropped (a fault there may take
- * mmap_lock, which CPU mappings of the dma-buf take before it).
+ * Fills up to @max entries, from the @start-th importer on, oldest first
+ * (the dma-buf core adds new attachments at the head of its list), and
+ * returns how many importers are attached. The list and each attachment's
+ * mapping count are guarded by the dma-buf's reservation lock; the entries
+ * are copied to userspace only after it is dropped (a fault there may
+ * take mmap_lock, which CPU mappings of the dma-buf take before it).
  */
-static u32 vpd_attachments_read(struct vpd_dmabuf *priv,
+static u32 vpd_attachments_read(struct vpd_dmabuf *priv, u32 start,
 				struct vramshare_dma_buf_attachment *out,
 				u32 max)
 {
 	struct dma_buf_attachment *attach;
-	u32 n = 0;
+	u32 index = 0, n = 0;
 
 	dma_resv_lock(priv->dmabuf->resv, NULL);
-	list_for_each_entry(attach, &priv->dmabuf->attachments, node) {
+	list_for_each_entry_reverse(attach, &priv->dmabuf->attachments, node) {
 		struct vpd_attachment *va = attach->priv;
 
-		if (n < max) {
-			strscpy(out[n].device, dev_name(attach->dev),
-				sizeof(out[n].device));
-			strscpy(out[n].driver, dev_driver_string(attach->dev),
-				sizeof(out[n].driver));
-			out[n].route = va->route == VPD_P2P_BUS_ADDR ?
-				       VRAMSHARE_ROUTE_BUS_ADDRESS :
-				       VRAMSHARE_ROUTE_HOST_BRIDGE;
-			out[n].mappings = va->mappings;
-		}
+		if (index++ < start || n == max)
+			continue;
+		strscpy(out[n].device, dev_name(attach->dev),
+			sizeof(out[n].device));
+		strscpy(out[n].driver, dev_driver_string(attach->dev),
+			sizeof(out[n].driver));
+		out[n].route = va->route == VPD_P2P_BUS_ADDR ?
+			       VRAMSHARE_ROUTE_BUS_ADDRESS :
+			       VRAMSHARE_ROUTE_HOST_BRIDGE;
+		out[n].mappings = va->mappings;
 		n++;
 	}
 	dma_resv_unlock(priv->dmabuf->resv);
-	return n;
+	return index;
 }
 
 /**
@@ -57,23 +58,26 @@ static u32 vpd_attachments_read(struct vpd_dmabuf *priv,
  * @argsz: bytes at @arg
  *
  * Return: 0 or -errno (-EBADF, -EINVAL for a dma-buf not exported by this
- * device, -EFAULT, -ENOMEM).
+ * device or non-zero flags, -EFAULT, -ENOMEM).
  */
 int vpd_feature_dma_buf_attachments(struct vpd_device *vpd, u32 flags,
 				    void __user *arg, size_t argsz)
 {
+	struct vramshare_dma_buf_attachments __user *uarg = arg;
 	struct vramshare_dma_buf_attachment *entries = NULL;
 	struct vramshare_dma_buf_attachments req;
 	struct vpd_dmabuf *priv;
-	u32 max, total;
+	u32 max, total, written;
 	int ret;
 
 	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
 				 sizeof(req));
 	if (ret != 1)
 		return ret;
-	if (copy_from_user(&req, arg, sizeof(req)))
+	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
+	if (req.flags)
+		return -EINVAL;
 	max = min_t(u32, req.count, VRAMSHARE_MAX_ATTACHMENTS);
 	if (max) {
 		entries = kcalloc(max, sizeof(*entries), GFP_KERNEL);
@@ -86,12 +90,14 @@ int vpd_feature_dma_buf_attachments(struct vpd_device *vpd, u32 flags,
 		ret = PTR_ERR(priv);
 		goto out;
 	}
-	total = vpd_attachments_read(priv, entries, max);
+	total = vpd_attachments_read(priv, req.start, entries, max);
 	dma_buf_put(priv->dmabuf);
 
+	written = total > req.start ? min(max, total - req.start) : 0;
+	ret = 0;
 	if (copy_to_user(u64_to_user_ptr(req.entries), entries,
-			 array_size(min(max, total), sizeof(*entries))) ||
-	    put_user(total, &((struct vramshare_dma_buf_attachments __user *)arg)->count))
+			 array_size(written, sizeof(*entries))) ||
+	    put_user(total, &uarg->count))
 		ret = -EFAULT;
 out:
 	kfree(entries);

@@ -734,6 +734,7 @@ static void check_listed_importer(struct vrs_broker *b, const char *b_node)
 	memset(&e, 0, sizeof(e));
 	igt_assert_eq(vrs_broker_exports(b, take_export, &e), 1);
 	igt_assert_eq(e.struct_size, sizeof(e));
+	igt_assert(e.flags & VRS_BUFFER_ATTACHMENTS);
 	igt_assert_eq(e.nr_attachments, 1);
 	igt_assert_f(!strcmp(e.attachments[0].device, strrchr(target, '/') + 1),
 		     "listed importer %s, GPU B is %s\n", e.attachments[0].device,

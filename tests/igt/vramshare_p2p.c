@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <xf86drm.h>
+#include <linux/vramshare_vfio.h>
+#include <linux/vfio.h>
 #include <drm/drm_import.h>
 
 #include "igt.h"
@@ -171,6 +173,42 @@ static void importer_link(const char *name, char *out, size_t len)
 	snprintf(out, len, "%s", strrchr(target, '/') + 1);
 }
 
+/* VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_ATTACHMENTS as it is: its status. */
+static int attachments_raw(int dmabuf_fd, uint32_t flags, uint32_t start,
+			   uint32_t *count, struct vramshare_dma_buf_attachment *out)
+{
+	struct {
+		struct vfio_device_feature feature;
+		struct vramshare_dma_buf_attachments req;
+	} arg = {
+		.feature = {
+			.argsz = sizeof(arg),
+			.flags = VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_ATTACHMENTS,
+		},
+		.req = { .dmabuf_fd = dmabuf_fd, .flags = flags, .start = start,
+			 .count = *count, .entries = (uintptr_t)out },
+	};
+	int ret = ioctl(vrs_device_fd(gpus.a), VFIO_DEVICE_FEATURE, &arg);
+
+	*count = arg.req.count;
+	return ret < 0 ? -errno : ret;
+}
+
+/* Importers of @fd once GPU B's jobs have let go of a closed import. */
+static unsigned int attachments_settled(int fd, unsigned int want)
+{
+	unsigned int count = ~0u;
+
+	for (int i = 0; i < 100; i++) {
+		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, NULL, 0, &count), 0);
+		if (count == want)
+			break;
+		usleep(50 * 1000);
+	}
+	return count;
+}
+
 igt_main
 {
 	igt_fixture {
@@ -280,6 +318,7 @@ igt_main
 
 	igt_describe("The exporter lists GPU B as the one importer of a dma-buf: device, driver, route and mappings, until the import is closed");
 	igt_subtest("p2p-attachments") {
+		struct vramshare_dma_buf_attachment raw[2];
 		struct vrs_attachment list[4];
 		char device[64], driver[64];
 		unsigned int count;
@@ -315,7 +354,21 @@ igt_main
 		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, list, 1, &count), 0);
 		igt_assert_eq(list[0].mappings, 1);
 
-		/* Bad requests */
+		/* The raw request: 0 on success, start skips, bad requests */
+		count = 1;
+		memset(raw, 0xa5, sizeof(raw));
+		igt_assert_eq(attachments_raw(fd, 0, 0, &count, raw), 0);
+		igt_assert_eq(count, 1);
+		igt_assert_eq(raw[0].mappings, 1);
+		count = 1;
+		memset(raw, 0xa5, sizeof(raw));
+		igt_assert_eq(attachments_raw(fd, 0, 1, &count, raw), 0);
+		igt_assert_eq(count, 1);
+		igt_assert_eq(raw[0].route, 0xa5a5a5a5);
+		count = 1;
+		igt_assert_eq(attachments_raw(fd, 1, 0, &count, raw), -EINVAL);
+		count = 1;
+		igt_assert_eq(attachments_raw(fd, 0, 0, &count, NULL), -EFAULT);
 		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, NULL, 1, &count), -EINVAL);
 		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, -1, list, 1, &count), -EBADF);
 		igt_assert_eq(drmPrimeHandleToFD(vrs_importer_fd(gpus.b), local,
@@ -323,11 +376,10 @@ igt_main
 		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, local_fd, list, 1, &count), -EINVAL);
 		close(local_fd);
 
-		/* Closing the import detaches it */
+		/* Closing the import detaches it, once the copy's job is retired */
 		igt_assert_eq(vrs_bo_close(gpus.b, local), 0);
 		igt_assert_eq(vrs_bo_close(gpus.b, handle), 0);
-		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, list, 4, &count), 0);
-		igt_assert_eq(count, 0);
+		igt_assert_eq(attachments_settled(fd, 0), 0);
 		/* and importing again attaches it again */
 		igt_assert_eq(vrs_import(gpus.b, fd, &theirs), 0);
 		igt_assert_eq(vrs_dmabuf_attachments(gpus.a, fd, list, 4, &count), 0);

@@ -191,9 +191,17 @@ static const char *route_name(uint32_t route)
 	}
 }
 
+/* Does the entry say how many importers it has (exporter and library can)? */
+static int attachments_known(const struct vrs_broker_export *e)
+{
+	return VRS_HAS_FIELD(e, attachments) && (e->flags & VRS_BUFFER_ATTACHMENTS);
+}
+
 /* The importers named in a listing entry (at most VRS_BROKER_MAX_ATTACHMENTS). */
 static uint32_t named_attachments(const struct vrs_broker_export *e)
 {
+	if (!attachments_known(e))
+		return 0;
 	return e->nr_attachments < VRS_BROKER_MAX_ATTACHMENTS ?
 	       e->nr_attachments : VRS_BROKER_MAX_ATTACHMENTS;
 }
@@ -235,19 +243,24 @@ static int ls_export(const struct vrs_broker_export *e, void *data)
 		json_object_object_add(o, "read_only",
 				       json_object_new_boolean(e->flags & VRS_BUFFER_READ_ONLY));
 		json_object_object_add(o, "state", json_object_new_string(state_name(e->state)));
-		json_object_object_add(o, "importers",
-				       json_object_new_uint64(e->nr_attachments));
-		json_object_object_add(o, "attachments", attachments_json(e));
+		if (attachments_known(e)) {
+			json_object_object_add(o, "importers",
+					       json_object_new_uint64(e->nr_attachments));
+			json_object_object_add(o, "attachments", attachments_json(e));
+		}
 		json_object_array_add(ls->list, o);
 		return 0;
 	}
 	printf("  client %" PRIu64 " (pid %u uid %u) dma-buf %" PRIu64
-	       ": %s [%#" PRIx64 ", +%#" PRIx64 ") %s%s %s, %u importer%s\n",
+	       ": %s [%#" PRIx64 ", +%#" PRIx64 ") %s%s %s",
 	       e->client_id, e->pid, e->uid, e->id, e->device, e->offset,
 	       e->size, e->flags & VRS_BUFFER_OWNER ? "owner" : "shared",
 	       e->flags & VRS_BUFFER_READ_ONLY ? " read-only" : "",
-	       state_name(e->state), e->nr_attachments,
-	       e->nr_attachments == 1 ? "" : "s");
+	       state_name(e->state));
+	if (attachments_known(e))
+		printf(", %u importer%s", e->nr_attachments,
+		       e->nr_attachments == 1 ? "" : "s");
+	printf("\n");
 	for (uint32_t i = 0; i < named_attachments(e); i++) {
 		const struct vrs_attachment *a = &e->attachments[i];
 
@@ -255,7 +268,7 @@ static int ls_export(const struct vrs_broker_export *e, void *data)
 		       a->driver, route_name(a->route), a->mappings,
 		       a->mappings == 1 ? "" : "s");
 	}
-	if (e->nr_attachments > named_attachments(e))
+	if (attachments_known(e) && e->nr_attachments > named_attachments(e))
 		printf("    and %u more\n", e->nr_attachments - named_attachments(e));
 	return 0;
 }

@@ -164,6 +164,8 @@ struct vrs_msg_alloc {
 #define VRS_BUF_OWNER		0x2u
 /* BUFFER flags: the broker forwards this buffer's events. */
 #define VRS_BUF_EVENTS		0x4u
+/* STATUS: the exporter lists importers, so nr_attachments is known */
+#define VRS_BUF_ATTACHMENTS	0x8u
 
 /**
  * struct vrs_msg_open - another dma-buf of a buffer someone allocated
@@ -270,7 +272,7 @@ struct vrs_proto_attachment {
  * @flags: VRS_BUF_*
  * @state: VRS_STATE_*
  * @nr_attachments: importers attached to it now, as the exporter lists
- *                  them (0 where the exporter cannot list them)
+ *                  them (with VRS_BUF_ATTACHMENTS in @flags; else 0)
  * @reserved: 0
  * @attachments: the first min(@nr_attachments, VRS_PROTO_MAX_ATTACHMENTS)
  */

@@ -297,6 +297,7 @@ static void vrs_status_attachments(const struct vrs_buffer *buf,
 						VRS_PROTO_MAX_ATTACHMENTS,
 						&count))
 		return;
+	pe->flags |= VRS_BUF_ATTACHMENTS;
 	pe->nr_attachments = count;
 	n = count < VRS_PROTO_MAX_ATTACHMENTS ? count : VRS_PROTO_MAX_ATTACHMENTS;
 	for (unsigned int i = 0; i < n; i++) {

@@ -44,15 +44,14 @@ kernel_cache_key() {
 # cached kernel of SERIES (default 6.1), building it if needed. Concurrent
 # callers wait on a lock, so a build started in the background is shared.
 kernel_ensure() {
-	local series=${1:-$RIG_KERNEL_SERIES_DEFAULT} ver key src out log tarball
+	local series=${1:-$RIG_KERNEL_SERIES_DEFAULT} ver key src out log tarball lock
 	ver=$(kernel_source_version "$series")
-	if [ -z "$ver" ]; then
-		RIG_PACKAGES=linux-source-$series deps_ensure
-		ver=$(kernel_source_version "$series")
-	fi
 	[ -n "$ver" ] || die "linux-source-$series is not installed"
 	tarball=/usr/src/linux-source-$series.tar.xz
 	key=$(kernel_cache_key "$series")
+	# The default series keeps the lock name it always had.
+	lock=$RIG_CACHE/kernel.lock
+	[ "$series" = "$RIG_KERNEL_SERIES_DEFAULT" ] || lock=$RIG_CACHE/kernel-$series.lock
 	src="$RIG_CACHE/linux-source-$ver"
 	out="$RIG_CACHE/kernel-$key"
 	if [ -f "$out/.rig-complete" ]; then
@@ -79,7 +78,29 @@ kernel_ensure() {
 		kernel_fragment "$series" >"$out.fragment"
 		bash "$RIG_DIR/kernel/build.sh" "$src" "$out" "$out.fragment" >"$log" 2>&1 ||
 			die "guest kernel $series build failed, see $log"
+		kernel_check_unset "$out" "$RIG_DIR/kernel/rig-$series.config" ||
+			die "guest kernel $series: an option rig-$series.config turns off is on"
 		touch "$out/.rig-complete"
-	) 9>"$RIG_CACHE/kernel-$series.lock" || exit 1
+	) 9>"$lock" || exit 1
 	echo "$out"
+}
+
+# kernel_check_unset OUT FRAGMENT: build.sh checks what a fragment turns
+# on; this checks what a series' own fragment (if any) turns off
+# ("# CONFIG_X is not set"), such as the 6.12 kernel's vfio groups.
+kernel_check_unset() {
+	local opt bad=0
+	[ -f "$2" ] || return 0
+	for opt in $(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$2"); do
+		if grep -q "^$opt=" "$1/.config"; then
+			echo "kernel config: $opt is on, the fragment turns it off" >&2
+			bad=1
+		fi
+	done
+	return $bad
+}
+
+# kernel_ready SERIES: is the kernel of SERIES built and cached?
+kernel_ready() {
+	[ -f "$RIG_CACHE/kernel-$(kernel_cache_key "$1")/.rig-complete" ]
 }

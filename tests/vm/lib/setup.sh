@@ -3,7 +3,7 @@
 # userspace build (CMake), the guest kernel (cached) and the project's
 # modules built against it.
 
-RIG_PACKAGES="qemu-system-x86 busybox-static linux-source-6.1 build-essential
+RIG_PACKAGES="qemu-system-x86 busybox-static linux-source-6.1 linux-source-6.12 build-essential
 bc bison flex libelf-dev libssl-dev cpio kmod xz-utils sparse cmake pkg-config
 libdrm-dev intel-gpu-tools libcmocka-dev libinih-dev libjson-c-dev libsystemd-dev
 clang libclang-rt-14-dev"

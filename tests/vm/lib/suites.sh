@@ -56,16 +56,19 @@ suite_weight() {
 	esac
 }
 
-# Running suites: their weight and name by pid, and the weight in use.
+# Running suites: their weight and name by pid, and the weight in use;
+# suites waiting for their kernel; background kernel builds.
 declare -A SUITE_RUNNING=() SUITE_NAME_OF=()
 SUITE_USED=0
+SUITE_DEFERRED=()
+SUITE_PREBUILDS=()
 
 # suite_reap: waits for one running suite to end and adds its counts to
 # the tally; a suite that left no result counts as one failure.
 suite_reap() {
-	local pid='' name p f s run
-	wait -n -p pid "${!SUITE_RUNNING[@]}" || true
-	[ -n "$pid" ] || return 0
+	local pid='' name p f s run status=0
+	wait -n -p pid "${!SUITE_RUNNING[@]}" || status=$?
+	[ -n "$pid" ] || die "lost track of the running suites (wait: $status)"
 	name=${SUITE_NAME_OF[$pid]}
 	SUITE_USED=$((SUITE_USED - SUITE_RUNNING[$pid]))
 	unset "SUITE_RUNNING[$pid]" "SUITE_NAME_OF[$pid]"
@@ -99,11 +102,21 @@ suite_prepare() {
 # suite_vm NAME TOPOLOGY HARNESS-ARGS...: the igt tests in one rig boot,
 # started in the background once the budget has room, with its output in
 # SUITE_DIR/NAME.log; its counts and run directory go to
-# SUITE_DIR/NAME.result.
+# SUITE_DIR/NAME.result. A suite whose rig kernel is still being built
+# (suites_prebuild) waits until every other suite has started.
 suite_vm() {
-	local name=$1 topology=$2
+	topology_load "$2"
+	if [[ "$TOPO_KERNEL" == rig-* ]] && ! kernel_ready "${TOPO_KERNEL#rig-}"; then
+		SUITE_DEFERRED+=("${TOPO_KERNEL#rig-} $(printf '%q ' "$@")")
+		info "suite $1: waits for its guest kernel"
+		return
+	fi
+	suite_start "$@"
+}
+
+suite_start() {
+	local name=$1 topology=$2 weight
 	shift 2
-	local weight
 	suite_prepare "$topology"
 	weight=$(suite_weight)
 	suite_slot "$weight"
@@ -126,8 +139,39 @@ suite_vm() {
 	SUITE_USED=$((SUITE_USED + weight))
 }
 
-# suites_collect: waits for every suite still running.
+# kill_tree PID: PID and everything it started (the guests' QEMU).
+kill_tree() {
+	local child
+	for child in $(pgrep -P "$1"); do
+		kill_tree "$child"
+	done
+	kill "$1" 2>/dev/null || true
+}
+
+# suites_abort: on an early exit (a build that failed, an interrupt), no
+# guest or background build is left running.
+suites_abort() {
+	local pid
+	for pid in "${!SUITE_RUNNING[@]}" "${SUITE_PREBUILDS[@]}"; do
+		kill_tree "$pid"
+	done
+}
+
+# suites_collect: starts the suites that waited for their kernel, then
+# waits for every suite still running.
 suites_collect() {
+	local deferred series args
+	[ "${#SUITE_DEFERRED[@]}" = 0 ] || wait "${SUITE_PREBUILDS[@]}" || true
+	for deferred in "${SUITE_DEFERRED[@]}"; do
+		series=${deferred%% *}
+		args=${deferred#* }
+		if ! kernel_ready "$series"; then
+			info "suite ${args%% *}: its guest kernel $series did not build (see $RIG_CACHE/kernel-$(kernel_cache_key "$series").log)"
+			tally 0 1 0
+			continue
+		fi
+		eval "suite_start $args"
+	done
 	while [ "${#SUITE_RUNNING[@]}" -gt 0 ]; do
 		suite_reap
 	done
@@ -144,15 +188,18 @@ suites_prebuild() {
 		topology_load "$topology"
 		case "$TOPO_KERNEL" in rig-*) ;; *) continue ;; esac
 		series=${TOPO_KERNEL#rig-}
+		kernel_ready "$series" && continue
 		info "guest kernel $series: building in the background if needed"
 		(
 			renice -n 19 -p "$BASHPID" >/dev/null
 			kernel_ensure "$series" >/dev/null
 		) &
+		SUITE_PREBUILDS+=("$!")
 	done
 }
 
 suites_run_all() {
+	trap suites_abort EXIT
 	suites_prebuild iommufd
 	suite_host
 	# Subtests that need a machine of their own run only in their suite.
@@ -218,6 +265,7 @@ suites_run_all() {
 	suite_vm vm-hotplug hotplug --include 'surprise-removal'
 	suite_vm vm-unreachable unreachable --include '*unreachable*'
 	suites_collect
+	trap - EXIT
 	echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
 	[ "$TOTAL_FAILED" = 0 ]
 }

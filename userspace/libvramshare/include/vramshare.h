@@ -131,6 +131,14 @@ struct vrs_dmabuf_state {
 	uint32_t reserved;
 };
 
+/*
+ * VRS_HAS_FIELD(s, field): does *s, a structure that starts with
+ * struct_size, reach to the end of field?
+ */
+#define VRS_HAS_FIELD(s, field) \
+	((s)->struct_size >= offsetof(__typeof__(*(s)), field) + \
+	 sizeof((s)->field))
+
 /* Importers a broker listing names per dma-buf; more are only counted. */
 #define VRS_BROKER_MAX_ATTACHMENTS 4
 
@@ -238,6 +246,7 @@ struct vrs_buffer;
 #define VRS_BUFFER_READ_ONLY	0x1u	/* no writable mapping; drm-import never writes it */
 #define VRS_BUFFER_OWNER	0x2u	/* info: this connection allocated it */
 #define VRS_BUFFER_EVENTS	0x4u	/* info: revoke/restore events come */
+#define VRS_BUFFER_ATTACHMENTS	0x8u	/* listing: importers known (0.5.0) */
 
 /* A buffer's state: vrs_buffer_info.state and vrs_event.state. */
 enum vrs_buffer_state {
@@ -310,10 +319,15 @@ struct vrs_broker_device {
  * @offset: start in the BAR
  * @size: bytes
  * @state: enum vrs_buffer_state
- * @nr_attachments: importers attached to it now (0 where the exporter
- *                  cannot list them; before 0.5.0 this was reserved, 0)
+ * @nr_attachments: importers attached to it now, when @flags has
+ *                  VRS_BUFFER_ATTACHMENTS (the exporter lists them); else 0
+ *                  (before 0.5.0 this was reserved, 0)
  * @attachments: the first min(@nr_attachments, VRS_BROKER_MAX_ATTACHMENTS)
- *               of them (from 0.5.0: check @struct_size)
+ *               of them
+ *
+ * The library fills the structure up to its own @struct_size, which it
+ * sets: a program built against a newer header than the library it runs
+ * with reads a field only if VRS_HAS_FIELD(e, field) says it is there.
  */
 struct vrs_broker_export {
 	uint32_t struct_size;

@@ -103,8 +103,10 @@ static int vrs_attach_group(struct vrs_device *dev, const char *group)
 }
 
 /*
- * The device's cdev name ("vfio3") from sysfs: 1 found, 0 when the kernel
- * or the device has none, -errno on failure.
+ * The device's cdev name ("vfio3"): 1 found, 0 when the kernel or the
+ * device has none, -errno on failure. Every vfio device has a vfio-dev
+ * entry in sysfs since 6.1, but only a kernel with the cdev gives it a
+ * device number (its "dev" attribute) and a node.
  */
 static int vrs_cdev_name(const char *address, char *name, size_t len)
 {
@@ -120,6 +122,11 @@ static int vrs_cdev_name(const char *address, char *name, size_t len)
 		return errno == ENOENT ? 0 : vrs_errno();
 	while (!found && (d = readdir(dir))) {
 		if (strncmp(d->d_name, "vfio", 4) || strlen(d->d_name) >= len)
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/vfio-dev/%s/dev", address,
+			 d->d_name);
+		if (access(path, F_OK))
 			continue;
 		strcpy(name, d->d_name);
 		found = 1;
@@ -180,6 +187,13 @@ static void vrs_close_fds(struct vrs_device *dev)
 	}
 }
 
+/* Errors of the cdev way after which the group way is worth trying. */
+static int vrs_cdev_unusable(int err)
+{
+	return err == -EACCES || err == -EPERM || err == -ENOENT ||
+	       err == -ENODEV || err == -ENXIO;
+}
+
 /* Is the group in vfio's no-IOMMU mode? The cdev does not serve those. */
 static int vrs_group_is_noiommu(const char *group)
 {
@@ -204,9 +218,11 @@ static int vrs_attach(struct vrs_device *dev)
 		ret = vrs_attach_cdev(dev, cdev);
 		/*
 		 * Access may have been granted on the group node only (the
-		 * older way): then take the group way, if the kernel has one.
+		 * older way), or the node or /dev/iommu may be missing (no
+		 * devtmpfs, iommufd a module not loaded): then take the group
+		 * way, if the kernel has one.
 		 */
-		if ((ret != -EACCES && ret != -EPERM) || !vrs_group_exists(group))
+		if (!vrs_cdev_unusable(ret) || !vrs_group_exists(group))
 			return ret;
 		vrs_close_fds(dev);
 	}

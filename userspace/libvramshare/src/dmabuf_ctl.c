@@ -104,10 +104,13 @@ int vrs_dmabuf_set_write_combine(struct vrs_device *dev, int dmabuf_fd,
 	return vrs_ctl(dev, VFIO_DEVICE_FEATURE_SET, &ctl);
 }
 
-/* The driver's listing, in the library's own struct (same fields). */
-int vrs_dmabuf_attachments(struct vrs_device *dev, int dmabuf_fd,
-			   struct vrs_attachment *list, unsigned int max,
-			   unsigned int *count)
+/*
+ * One page of the driver's listing from importer @start on, into the
+ * library's own struct (same fields): the entries stored, or -errno.
+ */
+static int vrs_attachments_page(struct vrs_device *dev, int dmabuf_fd,
+				unsigned int start, struct vrs_attachment *list,
+				unsigned int room, unsigned int *total)
 {
 	struct vramshare_dma_buf_attachment raw[VRAMSHARE_MAX_ATTACHMENTS];
 	struct {
@@ -116,21 +119,23 @@ int vrs_dmabuf_attachments(struct vrs_device *dev, int dmabuf_fd,
 	} arg;
 	unsigned int n;
 
-	if (!dev || !count || (max && !list))
-		return -EINVAL;
 	memset(&arg, 0, sizeof(arg));
 	arg.feature.argsz = sizeof(arg);
 	arg.feature.flags = VFIO_DEVICE_FEATURE_GET |
 			    VFIO_DEVICE_FEATURE_VRAMSHARE_DMA_BUF_ATTACHMENTS;
 	arg.req.dmabuf_fd = dmabuf_fd;
-	arg.req.count = max < VRAMSHARE_MAX_ATTACHMENTS ? max :
+	arg.req.start = start;
+	arg.req.count = room < VRAMSHARE_MAX_ATTACHMENTS ? room :
 		VRAMSHARE_MAX_ATTACHMENTS;
 	arg.req.entries = (uintptr_t)raw;
+	n = arg.req.count;
 	if (ioctl(dev->device_fd, VFIO_DEVICE_FEATURE, &arg) < 0)
 		return vrs_errno();
-	n = arg.req.count < max ? arg.req.count : max;
-	if (n > VRAMSHARE_MAX_ATTACHMENTS)
-		n = VRAMSHARE_MAX_ATTACHMENTS;
+	*total = arg.req.count;
+	if (*total <= start)
+		return 0;
+	if (n > *total - start)
+		n = *total - start;
 	for (unsigned int i = 0; i < n; i++) {
 		memset(&list[i], 0, sizeof(list[i]));
 		memcpy(list[i].device, raw[i].device, sizeof(list[i].device));
@@ -140,7 +145,27 @@ int vrs_dmabuf_attachments(struct vrs_device *dev, int dmabuf_fd,
 		list[i].route = raw[i].route;
 		list[i].mappings = raw[i].mappings;
 	}
-	*count = arg.req.count;
+	return (int)n;
+}
+
+/* The driver answers 64 entries at most: longer lists take several pages. */
+int vrs_dmabuf_attachments(struct vrs_device *dev, int dmabuf_fd,
+			   struct vrs_attachment *list, unsigned int max,
+			   unsigned int *count)
+{
+	unsigned int got = 0, total = 0;
+	int n;
+
+	if (!dev || !count || (max && !list))
+		return -EINVAL;
+	do {
+		n = vrs_attachments_page(dev, dmabuf_fd, got, list + got,
+					 max - got, &total);
+		if (n < 0)
+			return n;
+		got += (unsigned int)n;
+	} while (n > 0 && got < max && got < total);
+	*count = total;
 	return 0;
 }
 

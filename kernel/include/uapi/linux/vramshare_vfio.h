@@ -146,17 +146,22 @@ struct vramshare_dma_buf_attachment {
 /**
  * struct vramshare_dma_buf_attachments - list a dma-buf's importers
  * @dmabuf_fd: a dma-buf exported from this device
+ * @flags: must be 0
+ * @start: index of the first importer wanted (0: the oldest)
  * @count: in: entries @entries has room for; out: importers attached
- *         now. Only min(in, out, VRAMSHARE_MAX_ATTACHMENTS) entries are
- *         written, in attachment order (oldest first).
+ *         now, all of them, whatever @start. Entries @start onwards are
+ *         written, oldest attachment first, at most the in value and at
+ *         most VRAMSHARE_MAX_ATTACHMENTS of them.
  * @entries: user pointer to an array of struct
  *           vramshare_dma_buf_attachment; may be 0 when @count is 0
  *
  * A snapshot: importers attach and detach at any time. Errors: EBADF,
- * EINVAL (not a dma-buf of this device), EFAULT.
+ * EINVAL (not a dma-buf of this device, non-zero @flags), EFAULT, ENOMEM.
  */
 struct vramshare_dma_buf_attachments {
 	__s32 dmabuf_fd;
+	__u32 flags;
+	__u32 start;
 	__u32 count;
 	__u64 entries;
 };
