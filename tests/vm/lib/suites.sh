@@ -246,13 +246,14 @@ suites_run_all() {
 	# kernel built in the background (iommufd's) is needed last.
 	suite_vm vm-default default "${own[@]}"
 	# With an IOMMU: a translated importer reached through the host
-	# bridge, and passthrough below the switch. No NVMe there.
+	# bridge (vfio type1 container), and passthrough below the switch on
+	# the rig's kernel built on 6.12 with iommufd and the vfio device cdev
+	# only. The iommu-pt topology (the same passthrough on 6.1, through a
+	# container) is left to manual runs: its containers and IOMMU are
+	# covered by iommu-translated, its routes by iommufd. No NVMe there.
 	suite_vm vm-iommu-translated iommu-translated "${own[@]}" "${races[@]}" \
 		"${storm[@]}" "${local_state[@]}" "${broker[@]}" "${signals[@]}" \
 		"${scheduler[@]}" --exclude 'nvme-*'
-	suite_vm vm-iommu-pt iommu-pt "${own[@]}" "${races[@]}" "${storm[@]}" \
-		"${local_state[@]}" "${broker[@]}" "${signals[@]}" "${scheduler[@]}" --exclude 'nvme-*'
-	# The rig's kernel on 6.12 with iommufd and the vfio device cdev only.
 	suite_vm vm-iommufd iommufd "${own[@]}" "${races[@]}" "${storm[@]}" \
 		"${local_state[@]}" "${broker[@]}" "${signals[@]}" "${scheduler[@]}" --exclude 'nvme-*'
 	# Debian 12's 6.12 kernel: the interfaces that moved after 6.1.
