@@ -72,7 +72,7 @@ kernel_ensure() {
 			touch "$src/.rig-extracted"
 		fi
 		log="$RIG_CACHE/kernel-$key.log"
-		info "building guest kernel $key (linux $ver; about 20 minutes on 2 cores, once)"
+		info "building guest kernel $key (linux $ver; about 15 minutes on 2 cores, once)"
 		rm -rf "$out"
 		mkdir -p "$out"
 		kernel_fragment "$series" >"$out.fragment"

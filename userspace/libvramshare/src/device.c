@@ -156,8 +156,14 @@ static int vrs_attach_cdev(struct vrs_device *dev, const char *name)
 	if (dev->iommufd < 0)
 		return vrs_errno();
 	bind.iommufd = dev->iommufd;
-	if (ioctl(dev->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0)
-		return vrs_errno();
+	if (ioctl(dev->device_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
+		/*
+		 * vfio refuses a device that is open already with EINVAL
+		 * (the arguments here are valid); through a group that is
+		 * EBUSY, and so it is here too.
+		 */
+		return errno == EINVAL ? -EBUSY : vrs_errno();
+	}
 	if (ioctl(dev->iommufd, IOMMU_IOAS_ALLOC, &ioas) < 0)
 		return vrs_errno();
 	attach.pt_id = ioas.out_ioas_id;
