@@ -172,12 +172,16 @@ static int vrs_attach_cdev(struct vrs_device *dev, const char *name)
 	return 0;
 }
 
-/* Does the kernel offer the group's node (it may be built without groups)? */
-static int vrs_group_exists(const char *group)
+/*
+ * Does /dev/vfio/PREFIX GROUP exist? "" asks whether the kernel offers
+ * the group's node (it may be built without groups), "noiommu-" whether
+ * the group is in vfio's no-IOMMU mode, which the cdev does not serve.
+ */
+static int vrs_group_node_exists(const char *prefix, const char *group)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/dev/vfio/%s", group);
+	snprintf(path, sizeof(path), "/dev/vfio/%s%s", prefix, group);
 	return access(path, F_OK) == 0;
 }
 
@@ -200,14 +204,6 @@ static int vrs_cdev_unusable(int err)
 	       err == -ENODEV || err == -ENXIO;
 }
 
-/* Is the group in vfio's no-IOMMU mode? The cdev does not serve those. */
-static int vrs_group_is_noiommu(const char *group)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/dev/vfio/noiommu-%s", group);
-	return access(path, F_OK) == 0;
-}
 
 static int vrs_attach(struct vrs_device *dev)
 {
@@ -220,7 +216,7 @@ static int vrs_attach(struct vrs_device *dev)
 	ret = vrs_cdev_name(dev->address, cdev, sizeof(cdev));
 	if (ret < 0)
 		return ret;
-	if (ret == 1 && !vrs_group_is_noiommu(group)) {
+	if (ret == 1 && !vrs_group_node_exists("noiommu-", group)) {
 		ret = vrs_attach_cdev(dev, cdev);
 		/*
 		 * Access may have been granted on the group node only (the
@@ -228,7 +224,7 @@ static int vrs_attach(struct vrs_device *dev)
 		 * devtmpfs, iommufd a module not loaded): then take the group
 		 * way, if the kernel has one.
 		 */
-		if (!vrs_cdev_unusable(ret) || !vrs_group_exists(group))
+		if (!vrs_cdev_unusable(ret) || !vrs_group_node_exists("", group))
 			return ret;
 		vrs_close_fds(dev);
 	}
