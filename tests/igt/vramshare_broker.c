@@ -497,6 +497,7 @@ static void busy_client(const char *sock, unsigned int seed)
 /* Events of one buffer, in order. */
 struct seen {
 	uint32_t states[16];
+	uint64_t generations[16];
 	unsigned int n;
 };
 
@@ -506,8 +507,10 @@ static void record(struct vrs_broker *broker, struct vrs_buffer *buffer,
 	struct seen *seen = data;
 
 	(void)broker;
-	if (buffer && seen->n < 16)
+	if (buffer && seen->n < 16) {
+		seen->generations[seen->n] = ev->generation;
 		seen->states[seen->n++] = ev->state;
+	}
 }
 
 /*
@@ -1053,7 +1056,7 @@ igt_main
 		igt_assert_eq(broker_log_count(&br, "refused"), 10);
 	}
 
-	igt_describe("A reset of GPU A while a client holds a buffer: the client sees revoke then restore, and its next copy is correct");
+	igt_describe("A reset of GPU A while a client holds a buffer: the client sees revoke then restore, and its next copy is correct; each of many resets in a row reaches it as its own pair before the reset's reply");
 	igt_subtest("broker-reset-events") {
 		struct vrs_buffer_info info;
 		struct vrs_broker *b, *admin, *watcher;
@@ -1098,6 +1101,28 @@ igt_main
 				break;
 		}
 		igt_assert_eq(watched.n, 2);
+
+		/*
+		 * Resets back to back: the reply to each comes after the
+		 * holder was sent that reset's pair, so none is merged.
+		 */
+		for (int i = 0; i < 8; i++) {
+			struct pollfd pfd = { .fd = vrs_broker_fd(b), .events = POLLIN };
+			uint64_t generation = info.generation;
+
+			igt_assert_eq(vrs_broker_reset(admin, "gpu0"), 0);
+			igt_assert_f(poll(&pfd, 1, 0) == 1,
+				     "reset %d replied before its events\n", i);
+			seen.n = 0;
+			igt_assert(vrs_broker_dispatch(b, record, &seen) >= 0);
+			igt_assert_eq(seen.n, 2);
+			igt_assert_eq(seen.states[0], VRS_BUFFER_REVOKED);
+			igt_assert_eq(seen.states[1], VRS_BUFFER_LIVE);
+			igt_assert_eq(seen.generations[0], generation + 1);
+			igt_assert_eq(seen.generations[1], generation + 2);
+			igt_assert_eq(vrs_buffer_info(buf, &info), 0);
+			igt_assert_eq(info.generation, generation + 2);
+		}
 
 		vrs_bo_close(gpus.b, handle);
 		vrs_bo_close(gpus.b, local);

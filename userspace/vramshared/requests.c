@@ -380,9 +380,12 @@ static void vrs_reset(struct vrs_broker *b, struct vrs_client *c,
 	}
 	/*
 	 * The exporter revokes every dma-buf of the device, resets it and
-	 * restores them; the events reach holders through the eventfd.
+	 * restores them. Holders are sent this reset's events before the
+	 * reply: waiting for the eventfd's turn in the loop would let the
+	 * requester's next reset come first and merge the two.
 	 */
 	ret = vrs_device_reset(d->dev);
+	vrs_device_events(b, d);
 	vrs_log(VRS_LOG_INFO, "client %llu: reset %s: %s",
 		(unsigned long long)c->id, d->name, ret ? strerror(-ret) : "done");
 	if (ret) {
