@@ -1032,6 +1032,29 @@ igt_main
 		broker_stop(&br);
 	}
 
+	igt_describe("A holder that has closed its end when its event is sent: disconnected as a peer that left, with no warning");
+	igt_subtest("broker-holder-gone-before-event") {
+		struct vrs_buffer_info info;
+		struct vrs_broker *owner, *holder;
+		struct vrs_buffer *buf, *held;
+		struct broker br;
+
+		broker_start(&br, NULL);
+		owner = client(&br, 0);
+		holder = client(&br, 0);
+		buf = alloc(owner, 4 * KIB, &info);
+		igt_assert_eq(vrs_broker_open(holder, info.token, 0, &held), 0);
+		/* Reads nothing more: the broker's next send finds it closed. */
+		igt_assert_eq(shutdown(vrs_broker_fd(holder), SHUT_RD), 0);
+		/* The GONE for the holder is sent before the reply. */
+		igt_assert_eq(vrs_broker_free(owner, buf), 0);
+		igt_assert_eq(exports_now(owner), 0);
+		vrs_broker_close(holder);
+		vrs_broker_close(owner);
+		broker_stop(&br);
+		igt_assert_eq(broker_log_count(&br, "warning"), 0);
+	}
+
 	igt_describe("Hostile peers: unknown types and bad payloads get errors, descriptors they send are closed, bad headers and huge messages end only their connection");
 	igt_subtest("broker-hostile-peer") {
 		struct vrs_msg_alloc short_alloc[1] = { 0 };

@@ -153,6 +153,15 @@ static int vrs_send_one(int sock, const void *data, size_t len, int fd)
 	return 0;
 }
 
+/* A peer that closed its end has simply gone; anything else is worth a line. */
+static void vrs_client_send_failed(struct vrs_client *c, int ret)
+{
+	if (ret == -EPIPE || ret == -ECONNRESET)
+		vrs_client_kill(c, NULL);
+	else
+		vrs_client_kill(c, "send failed");
+}
+
 /* A queued message: its fd, if it carries one, is the int before data. */
 struct vrs_queued {
 	int fd;
@@ -218,7 +227,7 @@ void vrs_client_send(struct vrs_broker *b, struct vrs_client *c,
 		if (!ret)
 			return;
 		if (ret != -EAGAIN) {
-			vrs_client_kill(c, "send failed");
+			vrs_client_send_failed(c, ret);
 			return;
 		}
 	}
@@ -246,7 +255,7 @@ void vrs_client_writable(struct vrs_broker *b, struct vrs_client *c)
 		if (ret == -EAGAIN)
 			return;
 		if (ret) {
-			vrs_client_kill(c, "send failed");
+			vrs_client_send_failed(c, ret);
 			return;
 		}
 		c->out_head = out->next;
