@@ -6,7 +6,8 @@
 RIG_PACKAGES="qemu-system-x86 busybox-static linux-source-6.1 linux-source-6.12 build-essential
 bc bison flex libelf-dev libssl-dev cpio kmod xz-utils sparse cmake pkg-config
 libdrm-dev intel-gpu-tools libcmocka-dev libinih-dev libjson-c-dev libsystemd-dev
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev libvulkan-dev mesa-vulkan-drivers glslang-tools
+vulkan-validationlayers"
 
 # deps_ensure: installs what of $RIG_PACKAGES is missing.
 deps_ensure() {

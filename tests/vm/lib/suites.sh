@@ -238,6 +238,10 @@ suites_run_all() {
 		--exclude 'module-unload-with-fence'
 		--exclude 'submit-racing-engine-unbind')
 	local many_clients=(--exclude 'broker-64-clients')
+	# The samples are programs over the library, the broker and the
+	# Vulkan loader: they run where the whole broker suite runs. Vulkan
+	# on lavapipe takes about a minute a run in the emulated guest.
+	local samples=(--exclude 'sample-*')
 	RIG_JOBS=${RIG_JOBS:-$(rig_jobs_default)}
 	[[ "$RIG_JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$RIG_JOBS' is not a positive number"
 	SUITE_DIR=$RIG_CACHE/test-$(date +%Y%m%d-%H%M%S)
@@ -254,15 +258,17 @@ suites_run_all() {
 	# covered by iommu-translated, its routes by iommufd. No NVMe there.
 	suite_vm vm-iommu-translated iommu-translated "${own[@]}" "${races[@]}" \
 		"${storm[@]}" "${local_state[@]}" "${broker[@]}" "${signals[@]}" \
-		"${scheduler[@]}" --exclude 'nvme-*'
+		"${scheduler[@]}" "${samples[@]}" --exclude 'nvme-*'
 	suite_vm vm-iommufd iommufd "${own[@]}" "${races[@]}" "${storm[@]}" \
-		"${local_state[@]}" "${broker[@]}" "${signals[@]}" "${scheduler[@]}" --exclude 'nvme-*'
+		"${local_state[@]}" "${broker[@]}" "${signals[@]}" "${scheduler[@]}" \
+		"${samples[@]}" --exclude 'nvme-*'
 	# Debian 12's 6.12 kernel: the interfaces that moved after 6.1.
 	suite_vm vm-debian-6.12 debian-6.12 "${own[@]}" "${races[@]}" \
 		"${many_clients[@]}" --exclude 'nvme-*'
 	# Debian's stock kernel: no PCI_P2PDMA, no DMABUF_MOVE_NOTIFY.
 	suite_vm vm-debian-stock debian-stock "${own[@]}" "${races[@]}" "${storm[@]}" \
-		"${broker[@]}" "${signals[@]}" "${scheduler[@]}" --exclude 'nvme-*'
+		"${broker[@]}" "${signals[@]}" "${scheduler[@]}" "${samples[@]}" \
+		--exclude 'nvme-*'
 	# GPU A removed by QEMU (device_del), as a hot-unplug would.
 	suite_vm vm-hotplug hotplug --include 'surprise-removal'
 	suite_vm vm-unreachable unreachable --include '*unreachable*'
