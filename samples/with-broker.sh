@@ -26,13 +26,18 @@ CONF
 "$build/userspace/vramshared/vramshared" --config "$conf" &
 broker=$!
 trap 'kill $broker 2>/dev/null || true; rm -f "$conf"' EXIT
+listening=
 for _ in $(seq 100); do
-	"$build/userspace/cli/vramshare" info >/dev/null 2>&1 && break
+	"$build/userspace/cli/vramshare" info >/dev/null 2>&1 && listening=1 && break
 	sleep 0.1
 done
+[ -n "$listening" ] || {
+	echo "with-broker: vramshared does not listen on $VRAMSHARE_SOCKET" >&2
+	exit 1
+}
 status=0
 "$@" || status=$?
-kill -TERM "$broker"
+kill -TERM "$broker" 2>/dev/null || true
 if ! wait "$broker" && [ "$status" = 0 ]; then
 	echo "with-broker: vramshared did not stop cleanly" >&2
 	status=1

@@ -2,7 +2,8 @@
 /*
  * compute-pipeline: a producer process writes frames into VRAM on GPU A,
  * a consumer process transforms them on GPU B with drm-import jobs
- * chained by fences, and the buffers pass between them only through
+ * chained by fences and a Vulkan compute stage (where a device can import
+ * GPU B's memory), and the buffers pass between them only through
  * vramshared. This process starts both and, when asked, resets GPU A in
  * the middle of the run (it needs an admin grant for that): the pipeline
  * pauses on the revoke, resumes on the restore, and every frame must
@@ -11,7 +12,8 @@
  * See README.md.
  *
  *   compute-pipeline [--frames N] [--frame-size BYTES] [--reset-at N]
- *                    [--break offset|gone] [RENDER-NODE]
+ *                    [--vulkan auto|on|off] [--break offset|gone]
+ *                    [RENDER-NODE]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -54,7 +56,7 @@ double pipeline_now(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: compute-pipeline [--frames N] [--frame-size BYTES] [--reset-at N]\n"
-		"                        [--break offset|gone] [RENDER-NODE]\n");
+		"                        [--vulkan auto|on|off] [--break offset|gone] [RENDER-NODE]\n");
 	exit(2);
 }
 
@@ -65,12 +67,14 @@ static void parse(int argc, char **argv, struct pipeline_options *o)
 		{ "frame-size", required_argument, NULL, 's' },
 		{ "reset-at", required_argument, NULL, 'r' },
 		{ "break", required_argument, NULL, 'b' },
+		{ "vulkan", required_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct pipeline_options){
 		.frames = 16, .frame_size = 4096, .reset_at = 8, .breaks = "",
+		.vulkan = "auto",
 	};
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -83,6 +87,12 @@ static void parse(int argc, char **argv, struct pipeline_options *o)
 		case 'r':
 			o->reset_at = (uint32_t)strtoul(optarg, NULL, 0);
 			break;
+		case 'v':
+			o->vulkan = optarg;
+			if (strcmp(optarg, "auto") && strcmp(optarg, "on") &&
+			    strcmp(optarg, "off"))
+				usage();
+			break;
 		case 'b':
 			o->breaks = optarg;
 			if (strcmp(optarg, "offset") && strcmp(optarg, "gone"))
@@ -94,8 +104,8 @@ static void parse(int argc, char **argv, struct pipeline_options *o)
 	}
 	if (optind < argc)
 		o->node = argv[optind++];
-	if (optind < argc || !o->frames || o->frame_size < 2 ||
-	    o->frame_size % 2 || o->frame_size > PIPELINE_MAX_FRAME ||
+	if (optind < argc || !o->frames || o->frame_size < 8 ||
+	    o->frame_size % 8 || o->frame_size > PIPELINE_MAX_FRAME ||
 	    o->reset_at >= o->frames)
 		usage();
 }
@@ -130,7 +140,7 @@ static int follow(int report_fd, const struct pipeline_options *o,
 {
 	struct vrs_broker *admin = NULL;
 	bool reset = o->reset_at && strcmp(o->breaks, "gone");
-	int ret;
+	int ret, failed = 0;
 
 	if (reset) {
 		ret = vrs_broker_connect(NULL, 0, &admin);
@@ -147,11 +157,13 @@ static int follow(int report_fd, const struct pipeline_options *o,
 		printf("compute-pipeline: resets %s (GPU A) after %u frames\n",
 		       last->device, o->reset_at);
 		ret = vrs_broker_reset(admin, last->device);
-		if (ret < 0)
+		if (ret < 0) {
 			fprintf(stderr, "compute-pipeline: reset: %s\n", strerror(-ret));
+			failed = 1;
+		}
 	}
 	vrs_broker_close(admin);
-	return 0;
+	return failed;
 }
 
 int main(int argc, char **argv)
@@ -192,11 +204,17 @@ int main(int argc, char **argv)
 	       report.frames_right, o.frames,
 	       report.seconds > 0 ? report.frames_right / report.seconds : 0.0);
 	if (o.reset_at && strcmp(o.breaks, "gone"))
-		printf("; the reset stalled it %.0f ms, frames run again: %u",
-		       report.stall_ms, report.resubmitted);
+		printf("; revoked %u time(s), which stalled it %.0f ms; frames run again: %u",
+		       report.revokes, report.stall_ms, report.resubmitted);
 	printf("\n");
+	/* A run that was to go through a reset must have: else it proves nothing. */
+	if (o.reset_at && strcmp(o.breaks, "gone") && !report.revokes) {
+		fprintf(stderr, "compute-pipeline: the consumer was never told of the reset\n");
+		failed = 1;
+	}
 	if (failed || report.frames_right != o.frames)
 		return 1;
-	printf("compute-pipeline: every byte of every frame right\n");
+	printf("compute-pipeline: every byte of every frame right (stages: the copy out of VRAM, the half swap%s)\n",
+	       report.vulkan_stage ? ", the Vulkan shader" : "");
 	return 0;
 }

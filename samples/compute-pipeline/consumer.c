@@ -4,8 +4,9 @@
  * broker by their share tokens, imports them on GPU B, and transforms
  * each frame with drm-import jobs chained by fences: a copy out of VRAM
  * into GPU B's memory, then two copies that swap the frame's halves,
- * which wait for the first one's sync_file. Every byte of the output is
- * checked before the frame is acknowledged.
+ * which wait for the first one's sync_file; then, where a Vulkan device
+ * can import GPU B's output buffer, a compute shader over it. Every byte
+ * of the output is checked before the frame is acknowledged.
  *
  * A reset of GPU A cancels the jobs on the slots (their fences signal
  * ECANCELED) and refuses new ones until the restore (VRS_JOB_NO_WAIT
@@ -14,17 +15,27 @@
  * restore: a frame announced before the revoke may have been lost.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <xf86drm.h>
 
 #include "pipeline.h"
+#include "vk-compute.h"
 
+/*
+ * A frame the producer announced, with the generation it had seen. The
+ * consumer's own dma-bufs of the slots were exported, like the producer's,
+ * while the device was live, so both count the same transitions.
+ */
 struct ready {
 	bool valid;
 	uint64_t frame;
+	uint64_t generation;
 };
 
 struct consumer {
@@ -33,7 +44,10 @@ struct consumer {
 	struct vrs_buffer *slots[PIPELINE_SLOTS];
 	uint32_t imported[PIPELINE_SLOTS];
 	uint32_t staging, output;
-	const uint8_t *output_map;
+	uint8_t *output_map;
+	uint8_t *expected;		/* the frame being checked, as it must be */
+	struct vkc *vk;			/* the Vulkan stage, if any */
+	struct vkc_buffer vk_output;	/* the output buffer, imported there */
 	uint32_t frame_size;
 	uint64_t src_offset;		/* 0, but for --break offset */
 	struct ready ready[PIPELINE_SLOTS];
@@ -53,6 +67,9 @@ static void on_event(struct vrs_broker *broker, struct vrs_buffer *buffer,
 
 	(void)broker;
 	(void)buffer;
+	/* Every slot tells of one reset: counted once, by its generation. */
+	if (ev->state == VRS_BUFFER_REVOKED && ev->generation > c->generation)
+		c->report.revokes++;
 	if (ev->generation > c->generation)
 		c->generation = ev->generation;
 	if (ev->state == VRS_BUFFER_REVOKED) {
@@ -116,6 +133,22 @@ static int start_frame(struct consumer *c, uint32_t slot)
 	return 0;
 }
 
+/* Frame @frame as it must come out: swapped, then scrambled by Vulkan. */
+static void expect_frame(struct consumer *c, uint64_t frame)
+{
+	for (uint32_t i = 0; i < c->frame_size; i++)
+		c->expected[i] = pipeline_swapped(frame, i, c->frame_size);
+	if (!c->vk)
+		return;
+	for (uint32_t j = 0; j < c->frame_size / 4; j++) {
+		uint32_t word;
+
+		memcpy(&word, c->expected + 4 * j, 4);
+		word = vkc_scramble_word(word, j, (uint32_t)frame);
+		memcpy(c->expected + 4 * j, &word, 4);
+	}
+}
+
 /*
  * A frame whose jobs ended: 1 right, 0 canceled by a revoke, -errno. A
  * failed dependency does not fail the jobs after it (drm-import's rule):
@@ -123,7 +156,7 @@ static int start_frame(struct consumer *c, uint32_t slot)
  */
 static int finish_frame(struct consumer *c)
 {
-	int err[3];
+	int err[3], ret;
 
 	for (int i = 0; i < 3; i++) {
 		err[i] = vrs_fence_wait(c->fences[i], -1);
@@ -136,8 +169,15 @@ static int finish_frame(struct consumer *c)
 		if (err[i])
 			return err[i];
 	}
+	if (c->vk) {
+		ret = vkc_scramble(c->vk, &c->vk_output, 0, c->frame_size / 4,
+				   (uint32_t)c->next);
+		if (ret)
+			return ret;
+	}
+	expect_frame(c, c->next);
 	for (uint32_t i = 0; i < c->frame_size; i++) {
-		if (c->output_map[i] != pipeline_output(c->next, i, c->frame_size)) {
+		if (c->output_map[i] != c->expected[i]) {
 			fprintf(stderr, "consumer: frame %llu: wrong byte at %u\n",
 				(unsigned long long)c->next, i);
 			return -EIO;
@@ -146,7 +186,47 @@ static int finish_frame(struct consumer *c)
 	return 1;
 }
 
-static int setup(struct consumer *c, int sock, const char *node)
+/*
+ * The Vulkan stage: GPU B's output buffer imported into a Vulkan device,
+ * as a dma-buf GPU B exports (PRIME) or through its CPU mapping. With
+ * "auto", no device that can import leaves the stage out.
+ */
+static int setup_vulkan(struct consumer *c, const char *mode)
+{
+	int fd = -1, ret;
+
+	if (!strcmp(mode, "off"))
+		return 0;
+	ret = vkc_open("consumer", VKC_PATH_ANY, false, &c->vk);
+	if (ret == -ENODEV && !strcmp(mode, "auto")) {
+		printf("consumer: no Vulkan device can import: the compute stage is left out\n");
+		return 0;
+	}
+	if (ret)
+		return ret;
+	if (vkc_path(c->vk) == VKC_PATH_HOST &&
+	    c->frame_size % vkc_host_alignment(c->vk)) {
+		fprintf(stderr, "consumer: frames of %u bytes cannot be imported: the host pointer alignment is %llu\n",
+			c->frame_size,
+			(unsigned long long)vkc_host_alignment(c->vk));
+		vkc_close(c->vk);
+		c->vk = NULL;
+		return strcmp(mode, "auto") ? -EINVAL : 0;
+	}
+	if (vkc_path(c->vk) == VKC_PATH_DMA_BUF &&
+	    drmPrimeHandleToFD(vrs_importer_fd(c->gpu_b), c->output,
+			       DRM_CLOEXEC | DRM_RDWR, &fd))
+		return -errno;
+	ret = vkc_import(c->vk, fd, c->output_map, c->frame_size, false,
+			 &c->vk_output);
+	if (fd >= 0)
+		close(fd);
+	if (!ret)
+		c->report.vulkan_stage = 1;
+	return ret;
+}
+
+static int setup(struct consumer *c, int sock, const struct pipeline_options *o)
 {
 	struct vrs_buffer_info info;
 	struct pipeline_msg msg;
@@ -158,8 +238,8 @@ static int setup(struct consumer *c, int sock, const char *node)
 	if (ret <= 0 || msg.type != MSG_SLOTS)
 		return ret < 0 ? ret : -EPIPE;
 	ret = vrs_broker_connect(NULL, 0, &c->broker);
-	if (!ret && node)
-		snprintf(path, sizeof(path), "%s", node);
+	if (!ret && o->node)
+		snprintf(path, sizeof(path), "%s", o->node);
 	else if (!ret)
 		ret = vrs_find_importer(path, sizeof(path));
 	if (!ret)
@@ -182,6 +262,9 @@ static int setup(struct consumer *c, int sock, const char *node)
 		return ret;
 	}
 	c->output_map = map;
+	c->expected = malloc(c->frame_size);
+	if (!c->expected)
+		return -ENOMEM;
 	info.struct_size = sizeof(info);
 	ret = vrs_buffer_info(c->slots[0], &info);
 	if (ret)
@@ -189,7 +272,7 @@ static int setup(struct consumer *c, int sock, const char *node)
 	snprintf(c->report.device, sizeof(c->report.device), "%s", info.device);
 	printf("consumer: the %d slots imported on GPU B (%s)\n", PIPELINE_SLOTS,
 	       path);
-	return 0;
+	return setup_vulkan(c, o->vulkan);
 }
 
 static int on_message(struct consumer *c, const struct pipeline_msg *msg)
@@ -198,10 +281,11 @@ static int on_message(struct consumer *c, const struct pipeline_msg *msg)
 		return -ECANCELED;
 	if (msg->type != MSG_READY || msg->slot >= PIPELINE_SLOTS)
 		return -EPROTO;
-	/* Written before a revoke we know of: its rewrite will follow. */
-	if (msg->frame < c->next || msg->generation < c->generation)
+	if (msg->frame < c->next)
 		return 0;
-	c->ready[msg->slot] = (struct ready){ .valid = true, .frame = msg->frame };
+	c->ready[msg->slot] = (struct ready){
+		.valid = true, .frame = msg->frame, .generation = msg->generation,
+	};
 	return 0;
 }
 
@@ -230,6 +314,14 @@ static int maybe_start(struct consumer *c)
 	if (c->running || c->revoked || !r->valid || r->frame != c->next)
 		return 0;
 	/*
+	 * Written before a revoke we know of (the announcement may have come
+	 * before the events did): the rewrite after the restore will follow.
+	 */
+	if (r->generation < c->generation) {
+		r->valid = false;
+		return 0;
+	}
+	/*
 	 * The announcement is used up: if the jobs are canceled, the
 	 * producer's rewrite after the restore announces the frame again
 	 * (perhaps before the cancellation is seen here).
@@ -252,7 +344,7 @@ int run_consumer(int sock, int report_fd, const struct pipeline_options *o)
 
 	if (!strcmp(o->breaks, "offset"))
 		c.src_offset = 64;
-	ret = setup(&c, sock, o->node);
+	ret = setup(&c, sock, o);
 	start = last_done = pipeline_now();
 	while (!ret && c.next < o->frames) {
 		struct pollfd pfd[3] = {
@@ -311,6 +403,11 @@ int run_consumer(int sock, int report_fd, const struct pipeline_options *o)
 			(unsigned long long)c.next, strerror(-ret));
 		pipeline_send(sock, &failed);
 	}
+	if (c.vk) {
+		vkc_release(c.vk, &c.vk_output);
+		vkc_close(c.vk);
+	}
+	free(c.expected);
 	vrs_importer_close(c.gpu_b);
 	vrs_broker_close(c.broker);
 	return ret ? 1 : 0;

@@ -37,6 +37,7 @@ struct pipeline_options {
 	uint32_t reset_at;		/* frames done before the reset; 0: none */
 	const char *node;		/* GPU B's render node; NULL: find it */
 	const char *breaks;		/* for the tests: a wrong use on purpose */
+	const char *vulkan;		/* the Vulkan stage: auto, on, off */
 };
 
 /* What the consumer reports to the launcher at the end. */
@@ -46,6 +47,8 @@ struct pipeline_report {
 	uint32_t resubmitted;	/* frames run again after a revoke */
 	double seconds;
 	double stall_ms;	/* from the revoke to the next frame done */
+	uint32_t vulkan_stage;	/* the frames went through Vulkan too */
+	uint32_t revokes;	/* revocations the consumer was told of */
 };
 
 /* Byte @i of input frame @frame. */
@@ -54,9 +57,9 @@ static inline uint8_t pipeline_input(uint64_t frame, uint32_t i)
 	return (uint8_t)(frame * 31 + i * 7 + (i >> 8));
 }
 
-/* Byte @i of output frame @frame: the input with its halves swapped. */
-static inline uint8_t pipeline_output(uint64_t frame, uint32_t i,
-				      uint32_t size)
+/* Byte @i of frame @frame after the jobs: the input, halves swapped. */
+static inline uint8_t pipeline_swapped(uint64_t frame, uint32_t i,
+				       uint32_t size)
 {
 	uint32_t half = size / 2;
 

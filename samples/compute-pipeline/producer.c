@@ -38,7 +38,12 @@ static sigjmp_buf *bus_landing;
 
 static void on_sigbus(int sig)
 {
-	(void)sig;
+	/* Not from a frame write: the default, a core dump. */
+	if (!bus_landing) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	siglongjmp(*bus_landing, 1);
 }
 
@@ -49,10 +54,13 @@ static int write_frame(struct producer *p, uint64_t frame)
 	sigjmp_buf landing;
 
 	bus_landing = &landing;
-	if (sigsetjmp(landing, 1))
+	if (sigsetjmp(landing, 1)) {
+		bus_landing = NULL;
 		return -ENODEV;
+	}
 	for (uint32_t i = 0; i < p->frame_size; i++)
 		map[i] = pipeline_input(frame, i);
+	bus_landing = NULL;
 	return 0;
 }
 

@@ -1049,6 +1049,10 @@ igt_main
 		/* The GONE for the holder is sent before the reply. */
 		igt_assert_eq(vrs_broker_free(owner, buf), 0);
 		igt_assert_eq(exports_now(owner), 0);
+		/* It was disconnected (client 1 was the start's probe). */
+		for (int i = 0; i < 100 && !broker_log_count(&br, "client 3: gone"); i++)
+			usleep(50 * 1000);
+		igt_assert_eq(broker_log_count(&br, "client 3: gone"), 1);
 		vrs_broker_close(holder);
 		vrs_broker_close(owner);
 		broker_stop(&br);

@@ -21,7 +21,11 @@
 #include "vramshare_broker_rig.h"
 #include "vramshare_igt.h"
 
-/* The broker running now, for the clean-up after a failed subtest. */
+/*
+ * The broker running now, for the clean-up after a failed subtest: a copy,
+ * as the subtest's own struct is gone by then.
+ */
+static struct broker running;
 static struct broker *current;
 
 void vs_build_file(char *path, size_t len, const char *env,
@@ -94,13 +98,15 @@ int try_connect(const char *path)
 
 /* Starts vramshared on GPU A with @extra appended to its configuration. */
 void broker_start_with(struct broker *br, const char *extra,
-			      unsigned int queue_limit)
+		       unsigned int queue_limit)
 {
 	static unsigned int serial;
 	char address[16], binary[PATH_MAX];
 	FILE *f;
 	int fd;
 
+	/* One that a failed subtest left would hold GPU A. */
+	broker_cleanup();
 	exporter_address(address, sizeof(address));
 	vs_build_file(binary, sizeof(binary), "VRAMSHARED",
 		      "userspace/vramshared/vramshared");
@@ -129,7 +135,8 @@ void broker_start_with(struct broker *br, const char *extra,
 		execl(binary, "vramshared", "--config", br->conf, (char *)NULL);
 		_exit(127);
 	}
-	current = br;
+	running = *br;
+	current = &running;
 	for (int i = 0; i < 400; i++) {
 		int status;
 

@@ -240,7 +240,7 @@ suites_run_all() {
 	local many_clients=(--exclude 'broker-64-clients')
 	# The samples are programs over the library, the broker and the
 	# Vulkan loader: they run where the whole broker suite runs. Vulkan
-	# on lavapipe takes about a minute a run in the emulated guest.
+	# on lavapipe takes about 20 s to start in the emulated guest.
 	local samples=(--exclude 'sample-*')
 	RIG_JOBS=${RIG_JOBS:-$(rig_jobs_default)}
 	[[ "$RIG_JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$RIG_JOBS' is not a positive number"

@@ -1,5 +1,5 @@
 #version 450
-// vk-import's compute shader: every 32-bit word of the shared buffer is
+// The samples' compute shader: every 32-bit word of the shared buffer is
 // replaced by a function of its value and its index, so that a word
 // read from the wrong place, or not written, shows in the check.
 
