@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,19 @@ static void usage(void)
 	exit(2);
 }
 
+/* A whole number, or the usage. */
+static uint32_t number(const char *text)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(text, &end, 0);
+	if (errno || end == text || *end || n > UINT32_MAX)
+		usage();
+	return (uint32_t)n;
+}
+
 static void parse(int argc, char **argv, struct pipeline_options *o)
 {
 	static const struct option opts[] = {
@@ -73,19 +87,19 @@ static void parse(int argc, char **argv, struct pipeline_options *o)
 	int c;
 
 	*o = (struct pipeline_options){
-		.frames = 16, .frame_size = 4096, .reset_at = 8, .breaks = "",
+		.frames = 16, .frame_size = 4096, .reset_at = UINT32_MAX, .breaks = "",
 		.vulkan = "auto",
 	};
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			o->frames = (uint32_t)strtoul(optarg, NULL, 0);
+			o->frames = number(optarg);
 			break;
 		case 's':
-			o->frame_size = (uint32_t)strtoul(optarg, NULL, 0);
+			o->frame_size = number(optarg);
 			break;
 		case 'r':
-			o->reset_at = (uint32_t)strtoul(optarg, NULL, 0);
+			o->reset_at = number(optarg);
 			break;
 		case 'v':
 			o->vulkan = optarg;
@@ -104,9 +118,11 @@ static void parse(int argc, char **argv, struct pipeline_options *o)
 	}
 	if (optind < argc)
 		o->node = argv[optind++];
+	if (o->reset_at == UINT32_MAX)
+		o->reset_at = o->frames / 2;	/* halfway, unless told */
 	if (optind < argc || !o->frames || o->frame_size < 8 ||
 	    o->frame_size % 8 || o->frame_size > PIPELINE_MAX_FRAME ||
-	    o->reset_at >= o->frames)
+	    o->reset_at >= o->frames || (!strcmp(o->breaks, "gone") && !o->reset_at))
 		usage();
 }
 

@@ -60,6 +60,11 @@ int main(int argc, char **argv)
 		argv += 2;
 		argc -= 2;
 	}
+	if (argc > 2 || (argc > 1 && argv[1][0] == '-') ||
+	    (*breaks && strcmp(breaks, "offset") && strcmp(breaks, "revoke"))) {
+		fprintf(stderr, "usage: drm-copy [--break offset|revoke] [RENDER-NODE]\n");
+		return 2;
+	}
 	/* 1. A VRAM buffer from the broker: a dma-buf fd and its size. */
 	check(vrs_broker_connect(NULL, 0, &broker), "connect to vramshared");
 	if (token)

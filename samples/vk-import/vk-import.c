@@ -147,9 +147,15 @@ static void parse(int argc, char **argv, struct options *o)
 		case 'v':
 			o->validate = true;
 			break;
-		case 's':
-			o->size = strtoull(optarg, NULL, 0);
+		case 's': {
+			char *end;
+
+			errno = 0;
+			o->size = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end)
+				usage();
 			break;
+		}
 		case 'b':
 			o->breaks = optarg;
 			if (strcmp(optarg, "offset") && strcmp(optarg, "memory-type") &&
