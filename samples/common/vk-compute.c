@@ -534,7 +534,14 @@ int vkc_import(struct vkc *vk, int fd, void *cpu, uint64_t size,
 	VK_TRY(vk, vkCreateBuffer(vk->device, &binfo, NULL, &b->buffer),
 	       "create a buffer");
 	vkGetBufferMemoryRequirements(vk->device, b->buffer, &req);
-	ret = req.size > size ? -EINVAL : import_bits(vk, fd, cpu, size, &bits);
+	if (req.size > size) {
+		fprintf(stderr, "%s: the buffer needs %llu bytes, the memory has %llu\n",
+			vk->who, (unsigned long long)req.size,
+			(unsigned long long)size);
+		vkc_release(vk, b);
+		return -EINVAL;
+	}
+	ret = import_bits(vk, fd, cpu, size, &bits);
 	if (ret == 0)
 		ret = choose_memory_type(vk, bits & req.memoryTypeBits, wrong_type);
 	if (ret < 0) {
