@@ -204,7 +204,6 @@ static int vrs_cdev_unusable(int err)
 	       err == -ENODEV || err == -ENXIO;
 }
 
-
 static int vrs_attach(struct vrs_device *dev)
 {
 	char group[64], cdev[64];
