@@ -569,6 +569,21 @@ static void check_listed_importer(struct vrs_broker *b, const char *b_node)
 	igt_assert_eq(e.attachments[0].mappings, 1);
 }
 
+/* Waits (up to 5 minutes) until the broker's free VRAM is all clear. */
+static void wait_cleared(struct vrs_broker *b)
+{
+	struct vrs_broker_device dev;
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		igt_assert_eq(first_device(b, &dev), 1);
+		if (!(dev.flags & VRS_BROKER_DEVICE_CLEARING))
+			return;
+		usleep(100 * 1000);
+	}
+	igt_assert_f(0, "the broker never finished clearing its free VRAM\n");
+}
+
 igt_main
 {
 	struct vs_gpus gpus = { 0 };
@@ -632,6 +647,43 @@ igt_main
 		igt_assert_eq(first_device(b, &dev), 1);
 		igt_assert_eq(dev.buffers, 0);
 		igt_assert_eq(dev.free, dev.largest_free);
+		vrs_broker_close(b);
+		broker_stop(&br);
+	}
+
+	igt_describe("The broker clears free VRAM ahead while idle: the device says so while it does, a freed range is to be cleared again, and what is handed out after is zeroed");
+	igt_subtest("broker-clears-ahead") {
+		struct broker br;
+		struct vrs_broker *b;
+		struct vrs_buffer *buf;
+		struct vrs_buffer_info info;
+		struct vrs_broker_device dev;
+		uint64_t len = 16ull << 20;
+		uint8_t *cpu;
+
+		broker_start(&br, NULL);
+		b = client(&br, 0);
+		/* 64 MiB at a step per idle turn: it is still at it now. */
+		igt_assert_eq(first_device(b, &dev), 1);
+		igt_assert(dev.flags & VRS_BROKER_DEVICE_CLEARING);
+		wait_cleared(b);
+		buf = alloc(b, len, &info);
+		cpu = map_buffer(buf, PROT_READ | PROT_WRITE);
+		igt_assert_eq(vs_check_value(cpu, 0, len), -1);
+		vs_fill(cpu, len, 21);
+		munmap(cpu, len);
+		igt_assert_eq(first_device(b, &dev), 1);
+		igt_assert(!(dev.flags & VRS_BROKER_DEVICE_CLEARING));
+		/* Freed: the tenant's 16 MiB are to be cleared again. */
+		igt_assert_eq(vrs_broker_free(b, buf), 0);
+		igt_assert_eq(first_device(b, &dev), 1);
+		igt_assert(dev.flags & VRS_BROKER_DEVICE_CLEARING);
+		wait_cleared(b);
+		buf = alloc(b, len, &info);
+		cpu = map_buffer(buf, PROT_READ);
+		igt_assert_eq(vs_check_value(cpu, 0, len), -1);
+		munmap(cpu, len);
+		igt_assert_eq(vrs_broker_free(b, buf), 0);
 		vrs_broker_close(b);
 		broker_stop(&br);
 	}

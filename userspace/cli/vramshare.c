@@ -290,12 +290,15 @@ static int ls_device(const struct vrs_broker_device *d, void *data)
 		json_object_object_add(o, "buffers", json_object_new_int((int)d->buffers));
 		json_object_object_add(o, "revoke",
 				       json_object_new_boolean(d->flags & VRS_BROKER_DEVICE_REVOKE));
+		json_object_object_add(o, "clearing",
+				       json_object_new_boolean(d->flags & VRS_BROKER_DEVICE_CLEARING));
 		json_object_array_add(ls->devices, o);
 	} else {
-		printf("  %s %s BAR %u: %" PRIu64 " MiB, %" PRIu64 " MiB free, %u buffers%s\n",
+		printf("  %s %s BAR %u: %" PRIu64 " MiB, %" PRIu64 " MiB free, %u buffers%s%s\n",
 		       d->name, d->address, d->bar, d->bar_size >> 20,
 		       d->free >> 20, d->buffers,
-		       d->flags & VRS_BROKER_DEVICE_REVOKE ? "" : " (no per-buffer revoke)");
+		       d->flags & VRS_BROKER_DEVICE_REVOKE ? "" : " (no per-buffer revoke)",
+		       d->flags & VRS_BROKER_DEVICE_CLEARING ? " (clearing free VRAM)" : "");
 	}
 	return 0;
 }

@@ -127,6 +127,8 @@ struct vrs_proto_device {
 };
 /* The exporter revokes single dma-bufs and reports their events. */
 #define VRS_DEVICE_REVOKE	0x1u
+/* Some free VRAM is not cleared yet: an allocation may clear first. */
+#define VRS_DEVICE_CLEARING	0x2u
 
 /**
  * struct vrs_msg_devices - reply to DEVICES

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "policy.h"
 #include "range_alloc.h"
+#include "scrub.h"
 #include "vramshare.h"
 
 struct vrs_client;
@@ -35,6 +36,10 @@ struct vrs_client;
  * @revoke: the exporter revokes single dma-bufs (vfio-pci-dmabuf);
  *          without it freed ranges are never reused
  * @nr_buffers: buffers allocated on it
+ * @scrub: which free VRAM of @bar is still to be cleared
+ * @scrub_next: where clearing ahead goes on
+ * @scrub_retry: CLOCK_MONOTONIC ms before which it does not try again
+ *               (a clear failed: the BAR is off, a reset)
  */
 struct vrs_bdev {
 	char name[VRS_PROTO_NAME_LEN];
@@ -45,6 +50,9 @@ struct vrs_bdev {
 	int eventfd;
 	int revoke;
 	uint32_t nr_buffers;
+	struct vrs_scrub *scrub;
+	uint64_t scrub_next;
+	int64_t scrub_retry;
 };
 
 /**
@@ -153,6 +161,8 @@ struct vrs_client {
  * @listen_paused: accept() ran out of descriptors; the listener waits
  *                 for a connection to end
  * @next_client_id: the next connection's id
+ * @scrub_turn: the device whose free VRAM is cleared ahead next, so
+ *              that each gets its turn
  * @stopping: leave the loop
  */
 struct vrs_broker {
@@ -169,6 +179,7 @@ struct vrs_broker {
 	unsigned int nr_strangers;
 	int listen_paused;
 	uint64_t next_client_id;
+	unsigned int scrub_turn;
 	int stopping;
 };
 
@@ -181,8 +192,21 @@ void vrs_log(enum vrs_log_level level, const char *fmt, ...)
 int vrs_devices_open(struct vrs_broker *b);
 void vrs_devices_close(struct vrs_broker *b);
 struct vrs_bdev *vrs_device_by_name(struct vrs_broker *b, const char *name);
-/* Zeroes @size bytes at @offset of the device's BAR. */
+/*
+ * Zeroes what is still to be cleared in [@offset, +@size) of the device's
+ * BAR (a range about to be handed out); -EIO when the BAR is off.
+ */
 int vrs_device_clear(struct vrs_bdev *d, uint64_t offset, uint64_t size);
+/* A freed range: to be cleared before it is handed out again. */
+void vrs_device_range_freed(struct vrs_bdev *d, uint64_t offset,
+			    uint64_t size);
+/*
+ * Clearing ahead, while the broker has nothing else to do: the epoll
+ * timeout until the next step (0 now, -1 when all free VRAM is clear),
+ * and one step (a bounded piece of one device's free VRAM).
+ */
+int vrs_devices_scrub_timeout(struct vrs_broker *b);
+void vrs_devices_scrub_step(struct vrs_broker *b);
 /* Reads the device's eventfd and forwards the changed exports' states. */
 void vrs_device_events(struct vrs_broker *b, struct vrs_bdev *d);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -67,6 +68,13 @@ static int vrs_device_setup(struct vrs_broker *b, const char *name,
 	if (!ret)
 		ret = vrs_range_alloc_create(d->bar_size & ~((uint64_t)page - 1),
 					     (uint64_t)page, &d->ra);
+	/* Whatever the BAR holds now was someone's: all of it to clear. */
+	if (!ret) {
+		ret = vrs_scrub_create(d->bar_size & ~((uint64_t)page - 1),
+				       (uint64_t)page, &d->scrub);
+		if (ret)
+			vrs_range_alloc_destroy(d->ra);
+	}
 	if (ret) {
 		vrs_log(VRS_LOG_ERROR, "device %s (%s): no usable BAR: %s",
 			name, address, strerror(-ret));
@@ -94,6 +102,7 @@ static int vrs_device_setup(struct vrs_broker *b, const char *name,
 err_ra:
 	if (d->eventfd >= 0)
 		close(d->eventfd);
+	vrs_scrub_destroy(d->scrub);
 	vrs_range_alloc_destroy(d->ra);
 err_close:
 	vrs_device_close(d->dev);
@@ -159,6 +168,7 @@ void vrs_devices_close(struct vrs_broker *b)
 		struct vrs_bdev *d = &b->devs[i];
 
 		close(d->eventfd);
+		vrs_scrub_destroy(d->scrub);
 		vrs_range_alloc_destroy(d->ra);
 		/* Closing the vfio device revokes its remaining dma-bufs. */
 		vrs_device_close(d->dev);
@@ -175,7 +185,8 @@ struct vrs_bdev *vrs_device_by_name(struct vrs_broker *b, const char *name)
 	return NULL;
 }
 
-int vrs_device_clear(struct vrs_bdev *d, uint64_t offset, uint64_t size)
+/* Zeroes [offset, +size) through vfio, in pieces of the zero page. */
+static int vrs_device_zero(struct vrs_bdev *d, uint64_t offset, uint64_t size)
 {
 	static const unsigned char zeroes[65536];
 	uint64_t done = 0;
@@ -192,6 +203,94 @@ int vrs_device_clear(struct vrs_bdev *d, uint64_t offset, uint64_t size)
 		done += chunk;
 	}
 	return 0;
+}
+
+int vrs_device_clear(struct vrs_bdev *d, uint64_t offset, uint64_t size)
+{
+	uint64_t from = offset, run, len;
+	int ret;
+
+	while (!vrs_scrub_find(d->scrub, from, offset + size, size, &run, &len)) {
+		ret = vrs_device_zero(d, run, len);
+		if (ret)
+			return ret;
+		vrs_scrub_mark_clean(d->scrub, run, len);
+		from = run + len;
+	}
+	return 0;
+}
+
+void vrs_device_range_freed(struct vrs_bdev *d, uint64_t offset,
+			    uint64_t size)
+{
+	vrs_scrub_mark_dirty(d->scrub, offset, size);
+}
+
+/*
+ * A step clears at most this much: a request that arrives meanwhile waits
+ * for it (a few milliseconds through vfio's pwrite in the rig).
+ */
+#define VRS_SCRUB_STEP		(256u << 10)
+/* After a failed clear (the BAR is off: a reset, low power). */
+#define VRS_SCRUB_RETRY_MS	1000
+
+static int64_t vrs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vrs_devices_scrub_timeout(struct vrs_broker *b)
+{
+	int64_t now = vrs_now_ms(), wait = -1;
+
+	for (unsigned int i = 0; i < b->nr_devs; i++) {
+		struct vrs_bdev *d = &b->devs[i];
+		int64_t left;
+
+		if (!vrs_scrub_dirty(d->scrub))
+			continue;
+		left = d->scrub_retry > now ? d->scrub_retry - now : 0;
+		if (wait < 0 || left < wait)
+			wait = left;
+	}
+	return (int)wait;
+}
+
+void vrs_devices_scrub_step(struct vrs_broker *b)
+{
+	int64_t now = vrs_now_ms();
+
+	for (unsigned int i = 0; i < b->nr_devs; i++) {
+		struct vrs_bdev *d = &b->devs[(b->scrub_turn + i) % b->nr_devs];
+		struct vrs_range_stats st;
+		uint64_t off, len;
+		int ret;
+
+		if (!vrs_scrub_dirty(d->scrub) || d->scrub_retry > now)
+			continue;
+		vrs_range_stats(d->ra, &st);
+		if (vrs_scrub_find(d->scrub, d->scrub_next, st.size,
+				   VRS_SCRUB_STEP, &off, &len) &&
+		    vrs_scrub_find(d->scrub, 0, st.size, VRS_SCRUB_STEP, &off, &len))
+			continue;
+		ret = vrs_device_zero(d, off, len);
+		if (ret) {
+			vrs_log(VRS_LOG_DEBUG, "device %s: clearing ahead paused: %s",
+				d->name, strerror(-ret));
+			d->scrub_retry = now + VRS_SCRUB_RETRY_MS;
+			return;
+		}
+		vrs_scrub_mark_clean(d->scrub, off, len);
+		d->scrub_next = off + len;
+		b->scrub_turn = (b->scrub_turn + i + 1) % b->nr_devs;
+		if (!vrs_scrub_dirty(d->scrub))
+			vrs_log(VRS_LOG_DEBUG, "device %s: all free VRAM is clear",
+				d->name);
+		return;
+	}
 }
 
 /*

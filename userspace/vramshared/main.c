@@ -203,9 +203,12 @@ static int vrs_run(struct vrs_broker *b)
 
 	sd_notifyf(0, "READY=1\nSTATUS=sharing %u devices", b->nr_devs);
 	while (!b->stopping) {
-		n = epoll_wait(b->epoll, events, 32, -1);
+		/* Idle: free VRAM is cleared ahead, a step at a time. */
+		n = epoll_wait(b->epoll, events, 32, vrs_devices_scrub_timeout(b));
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		if (n == 0)
+			vrs_devices_scrub_step(b);
 		for (int i = 0; i < n; i++)
 			vrs_dispatch(b, &events[i]);
 		vrs_clients_reap(b);

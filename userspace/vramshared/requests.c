@@ -81,6 +81,8 @@ static void vrs_devices(struct vrs_broker *b, struct vrs_client *c,
 			 vrs_device_address(d->dev));
 		pd->bar = d->bar;
 		pd->flags = d->revoke ? VRS_DEVICE_REVOKE : 0;
+		if (vrs_scrub_dirty(d->scrub))
+			pd->flags |= VRS_DEVICE_CLEARING;
 		pd->bar_size = d->bar_size;
 		pd->free = stats.free;
 		pd->largest_free = stats.largest_free;

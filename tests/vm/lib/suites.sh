@@ -221,7 +221,7 @@ suites_run_all() {
 	local broker=(--exclude 'broker-64-clients' --exclude 'broker-client-*'
 		--exclude 'broker-killed-*' --exclude 'broker-policy-*'
 		--exclude 'broker-reset-events' --exclude 'broker-hostile-peer'
-		--exclude 'broker-holder-*')
+		--exclude 'broker-holder-*' --exclude 'broker-clears-ahead')
 	# The library's restart of interrupted ioctls (half a minute of
 	# signals) depends on the kernel, not on the route: the rig's kernel
 	# and the newest. 64 broker clients (a minute) only on the rig's.

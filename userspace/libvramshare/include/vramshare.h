@@ -284,7 +284,7 @@ struct vrs_buffer_info {
 /**
  * struct vrs_broker_device - a device the broker shares
  * @struct_size: sizeof(struct vrs_broker_device) as the library has it
- * @flags: VRS_BROKER_DEVICE_REVOKE
+ * @flags: VRS_BROKER_DEVICE_REVOKE, VRS_BROKER_DEVICE_CLEARING
  * @name: its name ("gpu0")
  * @address: its PCI address
  * @bar: the BAR it allocates from
@@ -306,6 +306,11 @@ struct vrs_broker_device {
 };
 /* The exporter revokes single dma-bufs: freed ranges are reused. */
 #define VRS_BROKER_DEVICE_REVOKE	0x1u
+/*
+ * Some free VRAM is not cleared yet (the broker clears it ahead while
+ * idle): an allocation there clears its range first (since 0.5.0).
+ */
+#define VRS_BROKER_DEVICE_CLEARING	0x2u
 
 /**
  * struct vrs_broker_export - a dma-buf the broker handed out (listing)

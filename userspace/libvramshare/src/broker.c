@@ -347,8 +347,10 @@ int vrs_broker_devices(struct vrs_broker *broker, vrs_device_fn fn,
 		const struct vrs_proto_device *pd = &list->devices[i];
 		struct vrs_broker_device d = {
 			.struct_size = sizeof(d),
-			.flags = pd->flags & VRS_DEVICE_REVOKE ?
-				 VRS_BROKER_DEVICE_REVOKE : 0,
+			.flags = (pd->flags & VRS_DEVICE_REVOKE ?
+				  VRS_BROKER_DEVICE_REVOKE : 0) |
+				 (pd->flags & VRS_DEVICE_CLEARING ?
+				  VRS_BROKER_DEVICE_CLEARING : 0),
 			.bar = pd->bar,
 			.buffers = pd->buffers,
 			.bar_size = pd->bar_size,
