@@ -5,93 +5,33 @@
  * use the buffer wrongly (--break: a wrong offset, a wrong memory type,
  * a revoke in the middle): a check that cannot fail proves nothing.
  */
-#include <errno.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "igt.h"
 #include "vramshare_broker_rig.h"
 #include "vramshare_igt.h"
+#include "vramshare_programs.h"
 
 /* Vulkan on lavapipe in the emulated guest: about 20 s to start alone. */
 #define SAMPLE_TIMEOUT_S 300
 
-struct run {
-	int status;		/* exit status, or 128 + signal */
-	char out[32768];	/* stdout and stderr, interleaved */
-};
-
-/*
- * Runs build/@argv[0] with the broker's socket in VRAMSHARE_SOCKET and
- * collects its output; a run past SAMPLE_TIMEOUT_S is killed and fails.
- */
 static void run_sample(const struct broker *br, const char *const *argv,
-		       struct run *r)
+		       struct vs_run *r)
 {
-	char path[PATH_MAX];
-	size_t len = 0;
-	time_t deadline = time(NULL) + SAMPLE_TIMEOUT_S;
-	int pipefd[2], status;
-	pid_t pid;
-
-	vs_build_file(path, sizeof(path), NULL, argv[0]);
-	igt_assert_eq(pipe(pipefd), 0);
-	pid = fork();
-	igt_assert(pid >= 0);
-	if (pid == 0) {
-		/* Its own group: a timeout kills the processes it started too. */
-		setpgid(0, 0);
-		close(pipefd[0]);
-		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		setenv("VRAMSHARE_SOCKET", br->sock, 1);
-		execv(path, (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
-		_exit(127);
-	}
-	close(pipefd[1]);
-	for (;;) {
-		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		ssize_t n;
-
-		if (time(NULL) > deadline) {
-			kill(-pid, SIGKILL);
-			break;
-		}
-		if (poll(&pfd, 1, 1000) <= 0)
-			continue;
-		n = read(pipefd[0], r->out + len, sizeof(r->out) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(r->out) - 1)
-			break;
-	}
-	r->out[len] = '\0';
-	close(pipefd[0]);
-	igt_assert_eq(waitpid(pid, &status, 0), pid);
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) :
-		    128 + WTERMSIG(status);
-	igt_info("%s exited with %d:\n%s", argv[0], r->status, r->out);
-	igt_assert_f(time(NULL) <= deadline, "%s ran past %d s\n", argv[0],
-		     SAMPLE_TIMEOUT_S);
+	vs_run_program(br->sock, argv, SAMPLE_TIMEOUT_S, r);
 }
 
-static void expect(const struct run *r, int status, const char *text)
+static void expect(const struct vs_run *r, int status, const char *text)
 {
 	igt_assert_eq(r->status, status);
 	igt_assert_f(strstr(r->out, text), "no \"%s\" in the output\n", text);
 }
 
 /* Fails with an exit status of 1..127, and says why. */
-static void expect_failure(const struct run *r, const char *text)
+static void expect_failure(const struct vs_run *r, const char *text)
 {
 	igt_assert_f(r->status >= 1 && r->status < 127,
 		     "exit status %d, not a failure of its own\n", r->status);
@@ -102,7 +42,7 @@ static void expect_failure(const struct run *r, const char *text)
 igt_main
 {
 	struct broker br;
-	struct run *r = malloc(sizeof(*r));
+	struct vs_run *r = malloc(sizeof(*r));
 
 	igt_fixture
 		igt_assert(r);
