@@ -651,7 +651,7 @@ igt_main
 		broker_stop(&br);
 	}
 
-	igt_describe("The broker clears free VRAM ahead while idle: the device says so while it does, a freed range is to be cleared again, and what is handed out after is zeroed");
+	igt_describe("The broker clears free VRAM ahead while idle: the device says so while it does, a range held meanwhile keeps its bytes, a freed range is to be cleared again, and what is handed out after is zeroed");
 	igt_subtest("broker-clears-ahead") {
 		struct broker br;
 		struct vrs_broker *b;
@@ -661,11 +661,23 @@ igt_main
 		uint64_t len = 16ull << 20;
 		uint8_t *cpu;
 
+		struct vrs_buffer *held;
+		uint8_t *held_cpu;
+
 		broker_start(&br, NULL);
 		b = client(&br, 0);
 		/* 64 MiB at a step per idle turn: it is still at it now. */
 		igt_assert_eq(first_device(b, &dev), 1);
 		igt_assert(dev.flags & VRS_BROKER_DEVICE_CLEARING);
+		/* A range held while the rest is cleared keeps its bytes. */
+		held = alloc(b, len, &info);
+		held_cpu = map_buffer(held, PROT_READ | PROT_WRITE);
+		igt_assert_eq(vs_check_value(held_cpu, 0, len), -1);
+		vs_fill(held_cpu, len, 20);
+		wait_cleared(b);
+		igt_assert_eq(vs_check(held_cpu, len, 20), -1);
+		munmap(held_cpu, len);
+		igt_assert_eq(vrs_broker_free(b, held), 0);
 		wait_cleared(b);
 		buf = alloc(b, len, &info);
 		cpu = map_buffer(buf, PROT_READ | PROT_WRITE);

@@ -36,10 +36,13 @@ struct vrs_client;
  * @revoke: the exporter revokes single dma-bufs (vfio-pci-dmabuf);
  *          without it freed ranges are never reused
  * @nr_buffers: buffers allocated on it
+ * @pool_size: bytes of @bar sub-allocated (whole pages)
  * @scrub: which free VRAM of @bar is still to be cleared
  * @scrub_next: where clearing ahead goes on
  * @scrub_retry: CLOCK_MONOTONIC ms before which it does not try again
  *               (a clear failed: the BAR is off, a reset)
+ * @scrub_backoff: ms to wait after the next failure (doubles, reset by a
+ *                 success); 0 before the first, which is logged
  */
 struct vrs_bdev {
 	char name[VRS_PROTO_NAME_LEN];
@@ -50,9 +53,11 @@ struct vrs_bdev {
 	int eventfd;
 	int revoke;
 	uint32_t nr_buffers;
+	uint64_t pool_size;
 	struct vrs_scrub *scrub;
 	uint64_t scrub_next;
 	int64_t scrub_retry;
+	int64_t scrub_backoff;
 };
 
 /**
@@ -163,6 +168,7 @@ struct vrs_client {
  * @next_client_id: the next connection's id
  * @scrub_turn: the device whose free VRAM is cleared ahead next, so
  *              that each gets its turn
+ * @scrub_last: CLOCK_MONOTONIC ms of the last step
  * @stopping: leave the loop
  */
 struct vrs_broker {
@@ -180,6 +186,7 @@ struct vrs_broker {
 	int listen_paused;
 	uint64_t next_client_id;
 	unsigned int scrub_turn;
+	int64_t scrub_last;
 	int stopping;
 };
 
@@ -197,15 +204,20 @@ struct vrs_bdev *vrs_device_by_name(struct vrs_broker *b, const char *name);
  * BAR (a range about to be handed out); -EIO when the BAR is off.
  */
 int vrs_device_clear(struct vrs_bdev *d, uint64_t offset, uint64_t size);
-/* A freed range: to be cleared before it is handed out again. */
-void vrs_device_range_freed(struct vrs_bdev *d, uint64_t offset,
-			    uint64_t size);
 /*
- * Clearing ahead, while the broker has nothing else to do: the epoll
- * timeout until the next step (0 now, -1 when all free VRAM is clear),
- * and one step (a bounded piece of one device's free VRAM).
+ * A range about to be freed: marked to be cleared before it is handed out
+ * again. An error means it could not be, and must not be reused.
+ */
+int vrs_device_range_freed(struct vrs_bdev *d, uint64_t offset,
+			   uint64_t size);
+/*
+ * Clearing ahead: the epoll timeout until the next step (0 now, -1 when
+ * all free VRAM is clear); whether a step is overdue, the broker having
+ * been busy since the last one; and one step (a bounded piece of one
+ * device's free VRAM).
  */
 int vrs_devices_scrub_timeout(struct vrs_broker *b);
+int vrs_devices_scrub_overdue(struct vrs_broker *b);
 void vrs_devices_scrub_step(struct vrs_broker *b);
 /* Reads the device's eventfd and forwards the changed exports' states. */
 void vrs_device_events(struct vrs_broker *b, struct vrs_bdev *d);

@@ -222,10 +222,11 @@ void vrs_buffer_free(struct vrs_broker *b, struct vrs_buffer *buf,
 	if (buf->owner)
 		buf->owner->bytes -= buf->size;
 	/* A range someone may still reach stays allocated for good. */
-	if (reusable) {
+	/* Marked to clear first: a range that cannot be stays allocated. */
+	if (reusable && vrs_device_range_freed(d, buf->offset, buf->size))
+		reusable = 0;
+	if (reusable)
 		vrs_range_free(d->ra, buf->offset);
-		vrs_device_range_freed(d, buf->offset, buf->size);
-	}
 	else
 		vrs_log(VRS_LOG_WARNING,
 			"device %s: [%#llx, +%#llx) not reused: its dma-bufs could not be revoked",

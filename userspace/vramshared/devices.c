@@ -65,13 +65,12 @@ static int vrs_device_setup(struct vrs_broker *b, const char *name,
 		ret = vrs_device_bar_size(d->dev, d->bar, &d->bar_size);
 	if (!ret && d->bar_size < (uint64_t)page)
 		ret = -ENODEV;
+	d->pool_size = d->bar_size & ~((uint64_t)page - 1);
 	if (!ret)
-		ret = vrs_range_alloc_create(d->bar_size & ~((uint64_t)page - 1),
-					     (uint64_t)page, &d->ra);
+		ret = vrs_range_alloc_create(d->pool_size, (uint64_t)page, &d->ra);
 	/* Whatever the BAR holds now was someone's: all of it to clear. */
 	if (!ret) {
-		ret = vrs_scrub_create(d->bar_size & ~((uint64_t)page - 1),
-				       (uint64_t)page, &d->scrub);
+		ret = vrs_scrub_create(d->pool_size, (uint64_t)page, &d->scrub);
 		if (ret)
 			vrs_range_alloc_destroy(d->ra);
 	}
@@ -205,25 +204,36 @@ static int vrs_device_zero(struct vrs_bdev *d, uint64_t offset, uint64_t size)
 	return 0;
 }
 
+/* Fails closed: a range the map cannot answer for is not handed out. */
 int vrs_device_clear(struct vrs_bdev *d, uint64_t offset, uint64_t size)
 {
 	uint64_t from = offset, run, len;
 	int ret;
 
-	while (!vrs_scrub_find(d->scrub, from, offset + size, size, &run, &len)) {
+	while (!(ret = vrs_scrub_find(d->scrub, from, offset + size, size,
+				      &run, &len))) {
 		ret = vrs_device_zero(d, run, len);
 		if (ret)
 			return ret;
-		vrs_scrub_mark_clean(d->scrub, run, len);
+		ret = vrs_scrub_mark_clean(d->scrub, run, len);
+		if (ret)
+			return ret;
 		from = run + len;
 	}
-	return 0;
+	return ret == -ENOENT ? 0 : ret;
 }
 
-void vrs_device_range_freed(struct vrs_bdev *d, uint64_t offset,
-			    uint64_t size)
+int vrs_device_range_freed(struct vrs_bdev *d, uint64_t offset,
+			   uint64_t size)
 {
-	vrs_scrub_mark_dirty(d->scrub, offset, size);
+	int ret = vrs_scrub_mark_dirty(d->scrub, offset, size);
+
+	if (ret)
+		vrs_log(VRS_LOG_ERROR,
+			"device %s: [%#llx, +%#llx) cannot be marked to clear: not reused",
+			d->name, (unsigned long long)offset,
+			(unsigned long long)size);
+	return ret;
 }
 
 /*
@@ -231,8 +241,15 @@ void vrs_device_range_freed(struct vrs_bdev *d, uint64_t offset,
  * for it (a few milliseconds through vfio's pwrite in the rig).
  */
 #define VRS_SCRUB_STEP		(256u << 10)
-/* After a failed clear (the BAR is off: a reset, low power). */
+/*
+ * After a failed clear (the BAR is off: a reset, low power; the device
+ * gone) the next try waits, twice as long after each failure up to the
+ * maximum.
+ */
 #define VRS_SCRUB_RETRY_MS	1000
+#define VRS_SCRUB_RETRY_MAX_MS	60000
+/* A busy broker still takes a step this often. */
+#define VRS_SCRUB_OVERDUE_MS	100
 
 static int64_t vrs_now_ms(void)
 {
@@ -259,30 +276,44 @@ int vrs_devices_scrub_timeout(struct vrs_broker *b)
 	return (int)wait;
 }
 
+int vrs_devices_scrub_overdue(struct vrs_broker *b)
+{
+	return vrs_devices_scrub_timeout(b) == 0 &&
+	       vrs_now_ms() - b->scrub_last >= VRS_SCRUB_OVERDUE_MS;
+}
+
 void vrs_devices_scrub_step(struct vrs_broker *b)
 {
 	int64_t now = vrs_now_ms();
 
+	b->scrub_last = now;
 	for (unsigned int i = 0; i < b->nr_devs; i++) {
 		struct vrs_bdev *d = &b->devs[(b->scrub_turn + i) % b->nr_devs];
-		struct vrs_range_stats st;
 		uint64_t off, len;
 		int ret;
 
 		if (!vrs_scrub_dirty(d->scrub) || d->scrub_retry > now)
 			continue;
-		vrs_range_stats(d->ra, &st);
-		if (vrs_scrub_find(d->scrub, d->scrub_next, st.size,
+		if (vrs_scrub_find(d->scrub, d->scrub_next, d->pool_size,
 				   VRS_SCRUB_STEP, &off, &len) &&
-		    vrs_scrub_find(d->scrub, 0, st.size, VRS_SCRUB_STEP, &off, &len))
+		    vrs_scrub_find(d->scrub, 0, d->pool_size, VRS_SCRUB_STEP,
+				   &off, &len))
 			continue;
 		ret = vrs_device_zero(d, off, len);
 		if (ret) {
-			vrs_log(VRS_LOG_DEBUG, "device %s: clearing ahead paused: %s",
+			/* EIO: the BAR is off for a while, as in a reset */
+			vrs_log(d->scrub_backoff || ret == -EIO ?
+				VRS_LOG_DEBUG : VRS_LOG_WARNING,
+				"device %s: clearing free VRAM ahead paused: %s",
 				d->name, strerror(-ret));
-			d->scrub_retry = now + VRS_SCRUB_RETRY_MS;
+			d->scrub_backoff = d->scrub_backoff ?
+				2 * d->scrub_backoff : VRS_SCRUB_RETRY_MS;
+			if (d->scrub_backoff > VRS_SCRUB_RETRY_MAX_MS)
+				d->scrub_backoff = VRS_SCRUB_RETRY_MAX_MS;
+			d->scrub_retry = now + d->scrub_backoff;
 			return;
 		}
+		d->scrub_backoff = 0;
 		vrs_scrub_mark_clean(d->scrub, off, len);
 		d->scrub_next = off + len;
 		b->scrub_turn = (b->scrub_turn + i + 1) % b->nr_devs;

@@ -207,7 +207,7 @@ static int vrs_run(struct vrs_broker *b)
 		n = epoll_wait(b->epoll, events, 32, vrs_devices_scrub_timeout(b));
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		if (n == 0)
+		if (n == 0 || vrs_devices_scrub_overdue(b))
 			vrs_devices_scrub_step(b);
 		for (int i = 0; i < n; i++)
 			vrs_dispatch(b, &events[i]);
