@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * vramshare-bench: what peer-to-peer jobs and revocation cost, as ratios
- * against a baseline measured in the same run (absolute times mean little
- * on an emulated engine).
+ * vramshare-bench jobs: what peer-to-peer jobs and revocation cost, as
+ * ratios against a baseline measured in the same run (absolute times mean
+ * little on an emulated engine).
  *
  *   baseline      local -> local copies on GPU B's engine
  *   p2p-read      GPU A's VRAM -> local (peer-to-peer)
@@ -18,10 +18,9 @@
  *                 (vrs_bo_info)
  *   reset-busy    a reset of GPU A while jobs are queued on its memory
  *                 (they are canceled), against a reset with none
- *
- * Usage: vramshare-bench [-n JOBS] [-s BYTES] [EXPORTER-PCI-ADDRESS [IMPORTER-NODE]]
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "vramshare.h"
 
 #define VRAM_OFFSET	(4ull << 20)
@@ -44,19 +44,8 @@ struct bench {
 	unsigned int bar;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "vramshare-bench: %s: %s\n", what, strerror(-err));
-	exit(1);
-}
+#define now bench_now
+#define die bench_die
 
 static void run(struct bench *b, struct vrs_job job)
 {
@@ -158,40 +147,39 @@ static void timed_reset(struct bench *b)
 	reset_secs = now() - t;
 }
 
-static void print(const char *name, double secs, double base, uint64_t size)
+static void print(struct bench_report *r, const char *name, double secs,
+		  double base, uint64_t size)
 {
+	bench_report_value(r, name, "x baseline", secs / base);
 	printf("%-12s %10.1f ms/job %10.1f KiB/s %8.2fx baseline\n", name,
 	       secs * 1e3, size / secs / 1024, secs / base);
 }
 
-static void print_vs(const char *name, double secs, const char *base_name,
-		     double base)
+static void print_vs(struct bench_report *r, const char *name, double secs,
+		     const char *base_name, double base)
 {
+	char figure[96];
+
+	bench_report_value(r, name, "us", secs * 1e6);
+	bench_report_value(r, base_name, "us", base * 1e6);
+	snprintf(figure, sizeof(figure), "jobs: %s / %s", name, base_name);
+	bench_report_figure(r, figure, secs / base, "x", NULL, -1);
 	printf("%-12s %10.1f us %8.2fx %s (%.1f us)\n", name, secs * 1e6,
 	       secs / base, base_name, base * 1e6);
 }
 
-static void open_devices(struct bench *b, int argc, char **argv)
+static void open_devices(struct bench *b, const char *a, const char *node)
 {
-	char a[32], node[64];
 	struct vrs_range range = { VRAM_OFFSET, 0 };
 	int ret;
 
-	if (argc > 0)
-		snprintf(a, sizeof(a), "%s", argv[0]);
-	else if ((ret = vrs_find_exporter(a, sizeof(a))))
-		die("no exporter", ret);
-	if (argc > 1)
-		snprintf(node, sizeof(node), "%s", argv[1]);
-	else if ((ret = vrs_find_importer(node, sizeof(node))))
-		die("no importer", ret);
 	if ((ret = vrs_device_open(a, &b->a)))
 		die(a, ret);
 	if ((ret = vrs_importer_open(node, &b->b)))
 		die(node, ret);
 
 	range.length = (b->size + 4095) & ~4095ull;
-	if ((ret = vrs_export(b->a, b->bar, &range, 1, 0, &b->dmabuf)))
+	if ((ret = vrs_export(b->a, b->bar, &range, 1, O_RDWR, &b->dmabuf)))
 		die("export", ret);
 	if ((ret = vrs_import(b->b, b->dmabuf, &b->vram)))
 		die("import", ret);
@@ -244,61 +232,49 @@ static double after_reset(struct bench *b, double *reset)
 	return sum / b->jobs;
 }
 
-int main(int argc, char **argv)
+int bench_jobs(const struct bench_opts *o)
 {
-	struct bench b = { .size = 8192, .jobs = 5 };
+	struct bench b = {
+		.size = o->job_size, .jobs = o->quick ? 2 : o->jobs, .bar = o->bar,
+	};
 	struct vrs_job fill = {
 		.struct_size = sizeof(fill), .op = VRS_JOB_FILL,
 		.fill_value = 0x5a5a5a5a,
 	};
 	double base, submit, reset_idle, secs;
+	struct bench_report r;
 	unsigned int canceled;
-	const char *bar = getenv("VRAMSHARE_VRAM_BAR");
-	bool bad = false;
-	int opt;
 
-	while ((opt = getopt(argc, argv, "b:n:s:")) != -1) {
-		if (opt == 'b')
-			bar = optarg;
-		else if (opt == 'n')
-			b.jobs = strtoul(optarg, NULL, 0);
-		else if (opt == 's')
-			b.size = strtoull(optarg, NULL, 0);
-		else
-			bad = true;
-	}
-	b.bar = bar ? strtoul(bar, NULL, 10) : 0;
-	if (bad || !b.jobs || !b.size || b.bar > 5) {
-		fprintf(stderr, "usage: vramshare-bench [-b BAR] [-n JOBS] [-s BYTES] [EXPORTER [IMPORTER]]\n"
-			"  -b BAR    GPU A's VRAM BAR (default $VRAMSHARE_VRAM_BAR, else 0)\n"
-			"  -n JOBS   jobs per row (default 5)\n"
-			"  -s BYTES  bytes per job (default 8192)\n");
-		return 2;
-	}
-	open_devices(&b, argc - optind, argv + optind);
+	open_devices(&b, o->exporter, o->importer);
+	bench_report_init(&r, "jobs", o);
 
 	/* Warm up: every object mapped once. */
 	run(&b, copy(b.local, b.vram, b.size));
 	run(&b, copy(b.scratch, b.local, b.size));
 
 	base = serial(&b, copy(b.scratch, b.local, b.size));
-	print("baseline", base, base, b.size);
-	print("p2p-read", serial(&b, copy(b.local, b.vram, b.size)), base, b.size);
-	print("p2p-write", serial(&b, copy(b.vram, b.local, b.size)), base, b.size);
+	print(&r, "baseline", base, base, b.size);
+	print(&r, "p2p-read", serial(&b, copy(b.local, b.vram, b.size)), base, b.size);
+	print(&r, "p2p-write", serial(&b, copy(b.vram, b.local, b.size)), base, b.size);
 	fill.dst = b.local;
 	fill.size = b.size;
-	print("fill", serial(&b, fill), base, b.size);
-	print("queued", queued(&b, copy(b.scratch, b.local, b.size), &submit),
+	print(&r, "fill", serial(&b, fill), base, b.size);
+	print(&r, "queued", queued(&b, copy(b.scratch, b.local, b.size), &submit),
 	      base, b.size);
-	print("after-reset", after_reset(&b, &reset_idle), base, b.size);
-	print("first-use", first_use(&b), base, b.size);
+	print(&r, "after-reset", after_reset(&b, &reset_idle), base, b.size);
+	print(&r, "first-use", first_use(&b), base, b.size);
+	bench_report_figure(&r, "jobs: peer-to-peer read / local copy",
+			    bench_result_p50(r.root, "p2p-read", NULL, 0), "x", NULL, -1);
 
-	print_vs("submit", submit, "bo-info ioctl", trivial_ioctl(&b));
+	print_vs(&r, "submit", submit, "bo-info-ioctl", trivial_ioctl(&b));
 	canceled = submit_all(&b, copy(b.vram, b.local, b.size), &secs,
 			      timed_reset);
-	print_vs("reset-busy", reset_secs, "idle reset", reset_idle);
+	print_vs(&r, "reset-busy", reset_secs, "reset-idle", reset_idle);
+	bench_param(bench_report_value(&r, "canceled", "jobs", canceled),
+		    "queued", b.jobs);
 	printf("%-12s %u of %u queued jobs canceled by the reset\n", "",
 	       canceled, b.jobs);
+	bench_report_write(&r, o->out);
 
 	vrs_bo_close(b.b, b.vram);
 	close(b.dmabuf);

@@ -7,7 +7,7 @@ RIG_PACKAGES="qemu-system-x86 busybox-static linux-source-6.1 linux-source-6.12 
 bc bison flex libelf-dev libssl-dev cpio kmod xz-utils sparse cmake pkg-config
 libdrm-dev intel-gpu-tools libcmocka-dev libinih-dev libjson-c-dev libsystemd-dev
 clang libclang-rt-14-dev libvulkan-dev mesa-vulkan-drivers glslang-tools
-vulkan-validationlayers"
+vulkan-validationlayers gnuplot-nox"
 
 # deps_ensure: installs what of $RIG_PACKAGES is missing.
 deps_ensure() {

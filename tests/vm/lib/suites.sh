@@ -242,6 +242,9 @@ suites_run_all() {
 	# Vulkan loader: they run where the whole broker suite runs. Vulkan
 	# on lavapipe takes about 20 s to start in the emulated guest.
 	local samples=(--exclude 'sample-*')
+	# The benchmarks' short mode checks that they run and write good
+	# JSON; ./rig bench runs them on a Debian kernel, so does this.
+	local bench=(--exclude 'bench-*')
 	RIG_JOBS=${RIG_JOBS:-$(rig_jobs_default)}
 	[[ "$RIG_JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$RIG_JOBS' is not a positive number"
 	SUITE_DIR=$RIG_CACHE/test-$(date +%Y%m%d-%H%M%S)
@@ -249,7 +252,7 @@ suites_run_all() {
 	info "in-VM suites: side by side on $RIG_JOBS cores; logs in $SUITE_DIR"
 	# Longest first, so that the short ones fill in around them; the
 	# kernel built in the background (iommufd's) is needed last.
-	suite_vm vm-default default "${own[@]}"
+	suite_vm vm-default default "${own[@]}" "${bench[@]}"
 	# With an IOMMU: a translated importer reached through the host
 	# bridge (vfio type1 container), and passthrough below the switch on
 	# the rig's kernel built on 6.12 with iommufd and the vfio device cdev
@@ -258,17 +261,17 @@ suites_run_all() {
 	# covered by iommu-translated, its routes by iommufd. No NVMe there.
 	suite_vm vm-iommu-translated iommu-translated "${own[@]}" "${races[@]}" \
 		"${storm[@]}" "${local_state[@]}" "${broker[@]}" "${signals[@]}" \
-		"${scheduler[@]}" "${samples[@]}" --exclude 'nvme-*'
+		"${scheduler[@]}" "${samples[@]}" "${bench[@]}" --exclude 'nvme-*'
 	suite_vm vm-iommufd iommufd "${own[@]}" "${races[@]}" "${storm[@]}" \
 		"${local_state[@]}" "${broker[@]}" "${signals[@]}" "${scheduler[@]}" \
-		"${samples[@]}" --exclude 'nvme-*'
+		"${samples[@]}" "${bench[@]}" --exclude 'nvme-*'
 	# Debian 12's 6.12 kernel: the interfaces that moved after 6.1.
 	suite_vm vm-debian-6.12 debian-6.12 "${own[@]}" "${races[@]}" \
 		"${many_clients[@]}" --exclude 'nvme-*'
 	# Debian's stock kernel: no PCI_P2PDMA, no DMABUF_MOVE_NOTIFY.
 	suite_vm vm-debian-stock debian-stock "${own[@]}" "${races[@]}" "${storm[@]}" \
 		"${broker[@]}" "${signals[@]}" "${scheduler[@]}" "${samples[@]}" \
-		--exclude 'nvme-*'
+		"${bench[@]}" --exclude 'nvme-*'
 	# GPU A removed by QEMU (device_del), as a hot-unplug would.
 	suite_vm vm-hotplug hotplug --include 'surprise-removal'
 	suite_vm vm-unreachable unreachable --include '*unreachable*'

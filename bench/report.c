@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vramshare-bench-report: reads the JSON a run of the benchmarks wrote
+ * (bench/run-benchmarks.sh), checks that every file is well formed, prints
+ * the summary table of figures against their goals, and writes the data
+ * of the scaling plots for gnuplot (bench/plots.gp).
+ *
+ *   vramshare-bench-report [--check] [--plots DIR] RESULTS-DIR
+ *
+ * Exit status: 0, 1 if a file is missing or malformed, 2 on bad usage.
+ * With --check nothing is printed but the problems.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+static const char *const files[] = {
+	"bounce", "share", "revoke", "control", "broker", "cpu", "memory", "jobs",
+};
+#define NR_FILES (sizeof(files) / sizeof(files[0]))
+
+/* The results each benchmark must have, in the order of files[]. */
+static const char *const required[NR_FILES][6] = {
+	{ "bounce-mmap", "bounce-pread" },
+	{ "share", "share-after-free", "bounce-mmap" },
+	{ "null-ioctl", "revoke", "restore", "reset", "revoke-per-attachment" },
+	{ "null-ioctl", "export", "attach-map", "prime-import" },
+	{ "alloc", "free", "load-alloc", "load-rate", "broker-per-client" },
+	{ "read", "write" },
+	{ "kernel-per-dmabuf", "kernel-per-attachment" },
+	{ "baseline", "p2p-read", "submit", "reset-busy" },
+};
+
+static int problems;
+
+static void problem(const char *file, const char *what)
+{
+	fprintf(stderr, "vramshare-bench-report: %s: %s\n", file, what);
+	problems++;
+}
+
+static json_object *get(json_object *o, const char *key, json_type type)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
+		return NULL;
+	return v;
+}
+
+static bool finite_number(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !(json_object_is_type(v, json_type_double) ||
+	      json_object_is_type(v, json_type_int)))
+		return false;
+	return isfinite(json_object_get_double(v));
+}
+
+static bool has_result(json_object *results, const char *name)
+{
+	json_object *v;
+	size_t i;
+
+	for (i = 0; results && i < json_object_array_length(results); i++) {
+		v = get(json_object_array_get_idx(results, i), "name", json_type_string);
+		if (v && !strcmp(json_object_get_string(v), name))
+			return true;
+	}
+	return false;
+}
+
+/* The schema of bench/json.c, and the figures benchmark @k must have. */
+static void check(const char *file, json_object *root, size_t k)
+{
+	const char *name = files[k];
+	char what[96];
+	static const char *const env_keys[] = {
+		"kernel", "topology", "commit", "cpu", "date", "mode",
+	};
+	json_object *env, *results, *summary, *o, *v;
+	size_t i;
+
+	v = get(root, "benchmark", json_type_string);
+	if (!v || strcmp(json_object_get_string(v), name))
+		problem(file, "\"benchmark\" is missing or names another");
+	env = get(root, "environment", json_type_object);
+	for (i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++)
+		if (!env || !get(env, env_keys[i], json_type_string) ||
+		    !*json_object_get_string(get(env, env_keys[i], json_type_string)))
+			problem(file, "the environment lacks kernel, topology, commit, cpu, date or mode");
+	results = get(root, "results", json_type_array);
+	if (!results || !json_object_array_length(results))
+		problem(file, "no results");
+	for (i = 0; results && i < json_object_array_length(results); i++) {
+		o = json_object_array_get_idx(results, i);
+		if (!get(o, "name", json_type_string) || !get(o, "unit", json_type_string))
+			problem(file, "a result without name or unit");
+		else if (get(o, "samples", json_type_int) ?
+			 !(finite_number(o, "p0") && finite_number(o, "p50") &&
+			   finite_number(o, "p99") && finite_number(o, "mean") &&
+			   json_object_get_int64(get(o, "samples", json_type_int)) > 0) :
+			 !finite_number(o, "value"))
+			problem(file, "a result without finite figures (P0/P50/P99 or value)");
+	}
+	for (i = 0; i < 6 && required[k][i]; i++) {
+		if (has_result(results, required[k][i]))
+			continue;
+		snprintf(what, sizeof(what), "no result \"%s\"", required[k][i]);
+		problem(file, what);
+	}
+	summary = get(root, "summary", json_type_array);
+	if (!summary || !json_object_array_length(summary))
+		problem(file, "no summary");
+	for (i = 0; summary && i < json_object_array_length(summary); i++) {
+		o = json_object_array_get_idx(summary, i);
+		if (!get(o, "figure", json_type_string) || !finite_number(o, "value") ||
+		    !get(o, "unit", json_type_string) || !get(o, "goal", json_type_string) ||
+		    !json_object_object_get_ex(o, "met", &v) ||
+		    (v && !json_object_is_type(v, json_type_boolean)))
+			problem(file, "a summary line without figure, value, unit, goal or met");
+	}
+}
+
+static void print_environment(json_object *root)
+{
+	json_object *env = get(root, "environment", json_type_object);
+
+	if (!env)
+		return;
+	printf("kernel %s (%s), topology %s, commit %s, %s mode\n%s, %d CPU(s), %s\n\n",
+		json_object_get_string(get(env, "kernel", json_type_string)),
+		json_object_get_boolean(get(env, "debug_kernel", json_type_boolean)) ?
+		"debug build: kernel paths run slow" : "non-debug",
+		json_object_get_string(get(env, "topology", json_type_string)),
+		json_object_get_string(get(env, "commit", json_type_string)),
+		json_object_get_string(get(env, "mode", json_type_string)),
+		json_object_get_string(get(env, "cpu", json_type_string)),
+		json_object_get_int(get(env, "cpus", json_type_int)),
+		json_object_get_string(get(env, "date", json_type_string)));
+}
+
+static void print_summary(json_object *root)
+{
+	json_object *summary = get(root, "summary", json_type_array), *o, *met;
+	size_t i;
+
+	for (i = 0; summary && i < json_object_array_length(summary); i++) {
+		o = json_object_array_get_idx(summary, i);
+		json_object_object_get_ex(o, "met", &met);
+		printf("%-46s %10.3g %-12s %-16s %s\n",
+		       json_object_get_string(get(o, "figure", json_type_string)),
+		       json_object_get_double(json_object_object_get(o, "value")),
+		       json_object_get_string(get(o, "unit", json_type_string)),
+		       json_object_get_string(get(o, "goal", json_type_string)),
+		       !met ? "" : json_object_get_boolean(met) ? "met" : "MISSED");
+	}
+}
+
+/* The P50 (or value) of result @name whose @param is @value; NAN if none. */
+static double figure(json_object *root, const char *name, const char *param,
+		     int64_t value, const char *key)
+{
+	json_object *results = get(root, "results", json_type_array), *o, *v;
+	size_t i;
+
+	for (i = 0; results && i < json_object_array_length(results); i++) {
+		o = json_object_array_get_idx(results, i);
+		v = get(o, "name", json_type_string);
+		if (!v || strcmp(json_object_get_string(v), name))
+			continue;
+		if (param && (!(v = get(o, param, json_type_int)) ||
+			      json_object_get_int64(v) != value))
+			continue;
+		if (json_object_object_get_ex(o, key, &v) ||
+		    json_object_object_get_ex(o, "value", &v))
+			return json_object_get_double(v);
+	}
+	return NAN;
+}
+
+static FILE *open_dat(const char *dir, const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		perror(path);
+	return f;
+}
+
+/*
+ * share.dat: size, share, bounce by mmap, bounce by pread, share right
+ * after a free (P50, us).
+ */
+static void plot_share(json_object *share, const char *dir)
+{
+	FILE *f = open_dat(dir, "share");
+	uint64_t size;
+
+	if (!f)
+		return;
+	fprintf(f, "# bytes share_us bounce_mmap_us bounce_pread_us share_after_free_us\n");
+	for (size = 4096; size <= (64ull << 20); size *= 4)
+		if (!isnan(figure(share, "share", "size", size, "p50")))
+			fprintf(f, "%llu %g %g %g %g\n", (unsigned long long)size,
+				figure(share, "share", "size", size, "p50"),
+				figure(share, "bounce-mmap", "size", size, "p50"),
+				figure(share, "bounce-pread", "size", size, "p50"),
+				figure(share, "share-after-free", "size", size, "p50"));
+	fclose(f);
+}
+
+/* The P50 of result @name at point (@dmabufs, @importers); NAN if none. */
+static double revoke_p50(json_object *revoke, const char *name,
+			 int64_t dmabufs, int64_t importers)
+{
+	json_object *results = get(revoke, "results", json_type_array), *o, *v;
+	size_t i;
+
+	for (i = 0; results && i < json_object_array_length(results); i++) {
+		o = json_object_array_get_idx(results, i);
+		v = get(o, "name", json_type_string);
+		if (v && !strcmp(json_object_get_string(v), name) &&
+		    (v = get(o, "dmabufs", json_type_int)) &&
+		    json_object_get_int64(v) == dmabufs &&
+		    (v = get(o, "importers", json_type_int)) &&
+		    json_object_get_int64(v) == importers &&
+		    json_object_object_get_ex(o, "p50", &v))
+			return json_object_get_double(v);
+	}
+	return NAN;
+}
+
+/* revoke.dat: one block per M: attachments N*M, N, revoke, restore (us). */
+static void plot_revoke(json_object *revoke, const char *dir)
+{
+	static const int ns[] = { 4, 16, 64, 256, 1024 }, ms[] = { 1, 2, 4 };
+	FILE *f = open_dat(dir, "revoke");
+	size_t i, k;
+
+	if (!f)
+		return;
+	for (k = 0; k < 3; k++) {
+		fprintf(f, "# M=%d: attachments dmabufs revoke_us restore_us\n", ms[k]);
+		for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+			if (!isnan(revoke_p50(revoke, "revoke", ns[i], ms[k])))
+				fprintf(f, "%d %d %g %g\n", ns[i] * ms[k], ns[i],
+					revoke_p50(revoke, "revoke", ns[i], ms[k]),
+					revoke_p50(revoke, "restore", ns[i], ms[k]));
+		fprintf(f, "\n\n");
+	}
+	fclose(f);
+}
+
+/* broker.dat: clients, allocations/s, P50 and P99 latency (us). */
+static void plot_broker(json_object *broker, const char *dir)
+{
+	static const int clients[] = { 1, 8, 64 };
+	FILE *f = open_dat(dir, "broker");
+	size_t k;
+
+	if (!f)
+		return;
+	fprintf(f, "# clients allocs_per_s p50_us p99_us\n");
+	for (k = 0; k < 3; k++)
+		if (!isnan(figure(broker, "load-rate", "clients", clients[k], "value")))
+			fprintf(f, "%d %g %g %g\n", clients[k],
+				figure(broker, "load-rate", "clients", clients[k], "value"),
+				figure(broker, "load-alloc", "clients", clients[k], "p50"),
+				figure(broker, "load-alloc", "clients", clients[k], "p99"));
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	json_object *roots[NR_FILES] = { 0 };
+	const char *plots = NULL, *dir = NULL;
+	bool only_check = false, header = false;
+	char path[4096];
+	size_t i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--check"))
+			only_check = true;
+		else if (!strcmp(argv[a], "--plots") && a + 1 < argc)
+			plots = argv[++a];
+		else if (argv[a][0] != '-' && !dir)
+			dir = argv[a];
+		else
+			dir = NULL, a = argc;
+	}
+	if (!dir) {
+		fprintf(stderr, "usage: vramshare-bench-report [--check] [--plots DIR] RESULTS-DIR\n");
+		return 2;
+	}
+	for (i = 0; i < NR_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/%s.json", dir, files[i]);
+		roots[i] = json_object_from_file(path);
+		if (!roots[i]) {
+			problem(path, "missing or not JSON");
+			continue;
+		}
+		check(path, roots[i], i);
+	}
+	if (!only_check) {
+		for (i = 0; i < NR_FILES; i++) {
+			if (!roots[i])
+				continue;
+			if (!header) {
+				print_environment(roots[i]);
+				printf("%-46s %10s %-12s %-16s %s\n", "figure", "value",
+				       "unit", "goal", "");
+				header = true;
+			}
+			print_summary(roots[i]);
+		}
+	}
+	if (plots) {
+		if (roots[1])
+			plot_share(roots[1], plots);
+		if (roots[2])
+			plot_revoke(roots[2], plots);
+		if (roots[4])
+			plot_broker(roots[4], plots);
+	}
+	for (i = 0; i < NR_FILES; i++)
+		json_object_put(roots[i]);
+	return problems ? 1 : 0;
+}
