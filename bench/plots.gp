@@ -18,7 +18,7 @@ plot datadir."/share.dat" using 1:2 with linespoints title "share (broker + PRIM
      "" using 1:4 with linespoints title "bounce: vfio pread"
 
 set output datadir."/revoke.svg"
-set title "Revocation and restore of GPU A's memory (P50)"
+set title "Revocation and restore of GPU A's memory (minimum of 25)"
 set xlabel "attachments (N dma-bufs x M importers)"
 set xtics auto
 plot datadir."/revoke.dat" index 0 using 1:3 with linespoints title "revoke, M=1", \

@@ -219,9 +219,9 @@ static void plot_share(json_object *share, const char *dir)
 	fclose(f);
 }
 
-/* The P50 of result @name at point (@dmabufs, @importers); NAN if none. */
-static double revoke_p50(json_object *revoke, const char *name,
-			 int64_t dmabufs, int64_t importers)
+/* The minimum of result @name at point (@dmabufs, @importers); NAN if none. */
+static double revoke_p0(json_object *revoke, const char *name,
+			int64_t dmabufs, int64_t importers)
 {
 	json_object *results = get(revoke, "results", json_type_array), *o, *v;
 	size_t i;
@@ -234,13 +234,16 @@ static double revoke_p50(json_object *revoke, const char *name,
 		    json_object_get_int64(v) == dmabufs &&
 		    (v = get(o, "importers", json_type_int)) &&
 		    json_object_get_int64(v) == importers &&
-		    json_object_object_get_ex(o, "p50", &v))
+		    json_object_object_get_ex(o, "p0", &v))
 			return json_object_get_double(v);
 	}
 	return NAN;
 }
 
-/* revoke.dat: one block per M: attachments N*M, N, revoke, restore (us). */
+/*
+ * revoke.dat: one block per M: attachments N*M, N, revoke, restore (the
+ * minimum of each point, as fitted; us).
+ */
 static void plot_revoke(json_object *revoke, const char *dir)
 {
 	static const int ns[] = { 4, 16, 64, 256, 1024 }, ms[] = { 1, 2, 4 };
@@ -252,10 +255,10 @@ static void plot_revoke(json_object *revoke, const char *dir)
 	for (k = 0; k < 3; k++) {
 		fprintf(f, "# M=%d: attachments dmabufs revoke_us restore_us\n", ms[k]);
 		for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
-			if (!isnan(revoke_p50(revoke, "revoke", ns[i], ms[k])))
+			if (!isnan(revoke_p0(revoke, "revoke", ns[i], ms[k])))
 				fprintf(f, "%d %d %g %g\n", ns[i] * ms[k], ns[i],
-					revoke_p50(revoke, "revoke", ns[i], ms[k]),
-					revoke_p50(revoke, "restore", ns[i], ms[k]));
+					revoke_p0(revoke, "revoke", ns[i], ms[k]),
+					revoke_p0(revoke, "restore", ns[i], ms[k]));
 		fprintf(f, "\n\n");
 	}
 	fclose(f);
