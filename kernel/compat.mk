@@ -23,3 +23,10 @@ ccflags-y += $(call vrs_probe,include/drm/gpu_scheduler.h,DRM_GPU_SCHED_STAT_NOM
 ccflags-y += $(call vrs_probe,include/drm/gpu_scheduler.h,void drm_sched_wqueue_stop,DRM_SCHED_WQUEUE)
 vrs_kernel_dir := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 ccflags-y += -I$(vrs_kernel_dir)/include
+
+# The project's one version (VERSION), as MODULE_VERSION.
+vrs_version := $(shell cat $(vrs_kernel_dir)/../VERSION 2>/dev/null)
+ifeq ($(vrs_version),)
+$(error vramshare: no VERSION file in $(abspath $(vrs_kernel_dir)/..))
+endif
+ccflags-y += -DVRAMSHARE_VERSION=\"$(vrs_version)\"

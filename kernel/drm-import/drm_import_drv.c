@@ -170,3 +170,4 @@ module_exit(dim_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vramshare developers");
 MODULE_DESCRIPTION("DRM driver importing peer GPU memory for an engine's copy jobs");
+MODULE_VERSION(VRAMSHARE_VERSION);

@@ -264,3 +264,4 @@ module_pci_driver(edu_driver);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vramshare developers");
 MODULE_DESCRIPTION("drm-import engine backend for QEMU's edu DMA engine");
+MODULE_VERSION(VRAMSHARE_VERSION);

@@ -372,3 +372,4 @@ module_exit(vpd_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vramshare developers");
 MODULE_DESCRIPTION("vfio-pci variant driver exporting BARs as revocable dma-bufs");
+MODULE_VERSION(VRAMSHARE_VERSION);

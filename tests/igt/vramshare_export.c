@@ -76,10 +76,41 @@ static const char *vfio_path_of(int fd)
 	return target;
 }
 
+/* /sys/module/@module/version, or "" when the module declares none. */
+static void module_version(const char *module, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/version", module);
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
 igt_main
 {
 	igt_fixture
 		vs_open_exporter(&gpus);
+
+	igt_describe("The modules loaded carry the project's one version, the library's");
+	igt_subtest("modules-version") {
+		static const char *const modules[] = {
+			"vfio_pci_dmabuf", "drm_import", "drm_import_edu",
+		};
+		char version[64];
+
+		for (unsigned int i = 0; i < 3; i++) {
+			module_version(modules[i], version, sizeof(version));
+			igt_assert_f(!strcmp(version, VRS_VERSION),
+				     "%s has version \"%s\", the library %s\n",
+				     modules[i], version, VRS_VERSION);
+		}
+	}
 
 	igt_describe("PROBE reports the dma-buf feature as supported");
 	igt_subtest("export-probe") {

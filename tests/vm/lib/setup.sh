@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Everything a rig command needs before it boots: Debian packages, the
 # userspace build (CMake), the guest kernel (cached) and the project's
@@ -60,9 +61,10 @@ sched_build() {
 modules_ensure() {
 	local name=$1 sched_src=$2 key dir log extra=()
 	shift 2
-	key=$( (cd "$TOP_DIR" && find kernel tests/kmod -type f \
-		\( -name '*.[ch]' -o -name Kbuild -o -name '*.mk' \) \
-		-print0 | sort -z | xargs -0 sha256sum; echo "$name $sched_src $*";
+	key=$( (cd "$TOP_DIR" && { find kernel tests/kmod -type f \
+		\( -name '*.[ch]' -o -name Kbuild -o -name '*.mk' \) -print0;
+		printf 'VERSION\0'; } | sort -z | xargs -0 sha256sum;
+		echo "$name $sched_src $*";
 		declare -f sched_build) | sha256sum | cut -c1-16)
 	dir=$RIG_CACHE/modules-$key
 	if [ ! -f "$dir/.rig-complete" ]; then
@@ -70,6 +72,7 @@ modules_ensure() {
 		mkdir -p "$dir"
 		mkdir -p "$dir/tests"
 		cp -a "$TOP_DIR/kernel" "$dir/kernel"
+		cp -a "$TOP_DIR/VERSION" "$dir/VERSION"
 		cp -a "$TOP_DIR/tests/kmod" "$dir/tests/kmod"
 		log=$RIG_CACHE/modules-$key.log
 		if [ "$sched_src" != - ]; then
