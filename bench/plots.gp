@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The scaling curves of a benchmark run, as SVG, from the data
 # vramshare-bench-report --plots wrote into DIR:
 #   gnuplot -c bench/plots.gp DIR

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Runs every benchmark in order on a machine with GPU A bound to
 # vfio-pci-dmabuf, GPU B's drm-import and the test importer loaded (the
 # rig; ./rig bench runs it), and writes their JSON into OUT-DIR:

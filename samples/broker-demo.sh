@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The broker's part of ./rig demo, run in the guest: vramshared takes GPU A,
 # one process (the CLI) allocates VRAM, another (drm-copy) opens it by
 # its share token, imports it on GPU B and copies through it; then the

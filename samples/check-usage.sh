@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Host test: the samples answer wrong arguments with their usage and exit
 # status 2, before they touch the broker, Vulkan or a device. Each case
 # was once taken silently (an unknown --break mode, "16K" read as 16).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Runs a command with vramshared sharing GPU A (the first device bound to
 # vfio-pci-dmabuf), as the samples expect; stops the broker after it.
 # Exits with the command's status. For the rig and for trying a sample on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #version 450
 // The samples' compute shader: every 32-bit word of the shared buffer is
 // replaced by a function of its value and its index, so that a word

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Builds the rig's guest kernel: build.sh SRC OUT FRAGMENT.
 # Part of the cache key (tests/vm/lib/kernel.sh): any change here rebuilds the kernel.
 set -eu

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Guest kernels: the rig's debug kernel, built from Debian's linux-source-6.1
 # with tests/vm/kernel/rig.config, and the same on linux-source-6.12 with

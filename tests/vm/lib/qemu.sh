@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Booting the rig: a q35 machine under TCG whose root filesystem is the
 # host's (read-only 9p, overlaid with tmpfs in the guest), with the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Debian's stock kernels as rig kernels: the topology says "kernel: debian"
 # (linux-image-amd64, Debian 12's 6.1) or "kernel: debian-SERIES" (the

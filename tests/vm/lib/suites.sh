@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # ./rig test: the host unit tests (ctest), then each in-VM suite: the igt
 # tests run by the harness in a freshly booted rig of the suite's

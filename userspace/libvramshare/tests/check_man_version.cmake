@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Every man page's title line names the project's version (one version
 # for the project, the library and its manual). Run by ctest:
 #   cmake -DVERSION=X.Y.Z -DMAN_DIR=path -P check_man_version.cmake

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds the protocol decoder's libFuzzer target with clang (ASan, UBSan)
 # and runs it for a bounded time; any crash or sanitizer report fails.
 #   run_fuzz.sh CLANG SOURCE_DIR PROTO_DIR WORK_DIR SECONDS
