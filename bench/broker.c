@@ -180,8 +180,10 @@ static void memory(struct bench_report *r, struct vrs_broker *broker,
 		    "count", count);
 	bench_param(bench_report_value(r, "broker-per-buffer", "bytes", per_buffer),
 		    "count", count);
-	bench_report_figure(r, "memory: broker per client", per_client, "bytes", NULL, -1);
-	bench_report_figure(r, "memory: broker per buffer", per_buffer, "bytes", NULL, -1);
+	bench_report_figure(r, "memory: broker RSS per client (pages/count)",
+			    per_client, "bytes", NULL, -1);
+	bench_report_figure(r, "memory: broker RSS per buffer (pages/count)",
+			    per_buffer, "bytes", NULL, -1);
 	free(bufs);
 	free(clients);
 }
@@ -222,17 +224,18 @@ int bench_broker(const struct bench_opts *o)
 		p99 = bench_samples_pct(&alloc, 99);
 		res = bench_report_samples(&r, "load-alloc", "us", &alloc);
 		bench_param(res, "clients", clients[k]);
-		bench_param(bench_report_value(&r, "load-rate", "allocs/s", rate),
+		bench_param(bench_report_value(&r, "load-rate", "pairs/s", rate),
 			    "clients", clients[k]);
 		printf("broker: %2u clients  %8.0f allocs/s  P50 %8.1f us  P99 %8.1f us\n",
 		       clients[k], rate, bench_samples_pct(&alloc, 50), p99);
-		snprintf(figure, sizeof(figure), "broker: %u clients, allocs/s", clients[k]);
-		bench_report_figure(&r, figure, rate, "allocs/s", NULL, -1);
+		snprintf(figure, sizeof(figure), "broker: %u client%s, alloc+free pairs/s",
+			 clients[k], clients[k] > 1 ? "s" : "");
+		bench_report_figure(&r, figure, rate, "pairs/s", NULL, -1);
 		if (k == 0) {
 			p99_1 = p99;
 			continue;
 		}
-		snprintf(figure, sizeof(figure), "broker: %u clients, P99 / 1 client's", clients[k]);
+		snprintf(figure, sizeof(figure), "broker: %u clients, alloc P99 / 1 client's", clients[k]);
 		bench_report_figure(&r, figure, p99 / p99_1, "x", NULL, -1);
 	}
 	memory(&r, broker, o->quick ? 16 : 200);

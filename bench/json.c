@@ -149,7 +149,7 @@ void bench_report_figure(struct bench_report *r, const char *figure,
 	add_string(o, "goal", goal ? goal : "");
 	json_object_object_add(o, "met", met < 0 ? NULL : json_object_new_boolean(met));
 	json_object_array_add(r->summary, o);
-	printf("  %-44s %12.3g %-10s %-10s %s\n", figure, value, unit,
+	printf("  %-52s %10.4g %-12s %-16s %s\n", figure, value, unit,
 	       goal ? goal : "", met < 0 ? "" : met ? "met" : "MISSED");
 }
 

@@ -15,8 +15,9 @@ set xlabel "N (bytes)"
 set ylabel "microseconds"
 plot datadir."/share.dat" using 1:2 with linespoints title "share (broker + PRIME + map)", \
      "" using 1:5 with linespoints title "share right after a free (broker clears)", \
-     "" using 1:3 with linespoints title "bounce: vfio mmap + memcpy", \
-     "" using 1:4 with linespoints title "bounce: vfio pread"
+     "" using 1:6 with linespoints title "bounce: memcpy into a staging buffer", \
+     "" using 1:3 with linespoints title "bounce: new buffer, vfio mmap + memcpy", \
+     "" using 1:4 with linespoints title "bounce: new buffer, vfio pread"
 
 set output datadir."/revoke.svg"
 set title "Revocation and restore of GPU A's memory (minimum of 25)"

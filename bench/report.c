@@ -25,8 +25,8 @@ static const char *const files[] = {
 
 /* The results each benchmark must have, in the order of files[]. */
 static const char *const required[NR_FILES][6] = {
-	{ "bounce-mmap", "bounce-pread" },
-	{ "share", "share-after-free", "bounce-mmap" },
+	{ "bounce-mmap", "bounce-pread", "bounce-staged" },
+	{ "share", "share-after-free", "bounce-staged" },
 	{ "null-ioctl", "revoke", "restore", "reset", "revoke-per-attachment" },
 	{ "null-ioctl", "export", "attach-map", "prime-import" },
 	{ "alloc", "free", "load-alloc", "load-rate", "broker-per-client" },
@@ -154,7 +154,7 @@ static void print_summary(json_object *root)
 	for (i = 0; summary && i < json_object_array_length(summary); i++) {
 		o = json_object_array_get_idx(summary, i);
 		json_object_object_get_ex(o, "met", &met);
-		printf("%-46s %10.3g %-12s %-16s %s\n",
+		printf("%-52s %10.4g %-12s %-16s %s\n",
 		       json_object_get_string(get(o, "figure", json_type_string)),
 		       json_object_get_double(json_object_object_get(o, "value")),
 		       json_object_get_string(get(o, "unit", json_type_string)),
@@ -199,7 +199,7 @@ static FILE *open_dat(const char *dir, const char *name)
 
 /*
  * share.dat: size, share, bounce by mmap, bounce by pread, share right
- * after a free (P50, us).
+ * after a free, staged bounce (P50, us).
  */
 static void plot_share(json_object *share, const char *dir)
 {
@@ -208,14 +208,15 @@ static void plot_share(json_object *share, const char *dir)
 
 	if (!f)
 		return;
-	fprintf(f, "# bytes share_us bounce_mmap_us bounce_pread_us share_after_free_us\n");
+	fprintf(f, "# bytes share_us bounce_mmap_us bounce_pread_us share_after_free_us bounce_staged_us\n");
 	for (size = 4096; size <= (64ull << 20); size *= 4)
 		if (!isnan(figure(share, "share", "size", size, "p50")))
-			fprintf(f, "%llu %g %g %g %g\n", (unsigned long long)size,
+			fprintf(f, "%llu %g %g %g %g %g\n", (unsigned long long)size,
 				figure(share, "share", "size", size, "p50"),
 				figure(share, "bounce-mmap", "size", size, "p50"),
 				figure(share, "bounce-pread", "size", size, "p50"),
-				figure(share, "share-after-free", "size", size, "p50"));
+				figure(share, "share-after-free", "size", size, "p50"),
+				figure(share, "bounce-staged", "size", size, "p50"));
 	fclose(f);
 }
 
@@ -283,6 +284,35 @@ static void plot_broker(json_object *broker, const char *dir)
 	fclose(f);
 }
 
+/* Every file of one run: the same kernel, topology, commit and mode. */
+static void check_same_run(json_object **roots, const char *dir)
+{
+	static const char *const keys[] = { "kernel", "topology", "commit", "mode" };
+	json_object *env, *first = NULL;
+	char what[160];
+	size_t i, k;
+
+	for (i = 0; i < NR_FILES; i++) {
+		if (!roots[i] || !(env = get(roots[i], "environment", json_type_object)))
+			continue;
+		if (!first) {
+			first = env;
+			continue;
+		}
+		for (k = 0; k < 4; k++) {
+			json_object *a = get(first, keys[k], json_type_string);
+			json_object *b = get(env, keys[k], json_type_string);
+
+			if (a && b && !strcmp(json_object_get_string(a),
+					      json_object_get_string(b)))
+				continue;
+			snprintf(what, sizeof(what), "%s.json: its %s differs from the other files': not one run",
+				 files[i], keys[k]);
+			problem(dir, what);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	json_object *roots[NR_FILES] = { 0 };
@@ -315,13 +345,14 @@ int main(int argc, char **argv)
 		}
 		check(path, roots[i], i);
 	}
+	check_same_run(roots, dir);
 	if (!only_check) {
 		for (i = 0; i < NR_FILES; i++) {
 			if (!roots[i])
 				continue;
 			if (!header) {
 				print_environment(roots[i]);
-				printf("%-46s %10s %-12s %-16s %s\n", "figure", "value",
+				printf("%-52s %10s %-12s %-16s %s\n", "figure", "value",
 				       "unit", "goal", "");
 				header = true;
 			}

@@ -5,7 +5,7 @@
  * each (M up to 4; the test importer, which maps at attach and unmaps in
  * move_notify, as drm-import does).
  *
- * Three times per point:
+ * Three times per point, measured 25 times (the reset 3):
  *   revoke   until every importer has unmapped: the exporter's revocation
  *            returns only then (a write of PCI_COMMAND with memory decode
  *            off, which revokes through the same update a reset's
@@ -21,7 +21,7 @@
  * ioctls measured in the same run (their mean over a batch timed as one,
  * as the fit has no timer overhead in it), b the cost per dma-buf. That
  * the cost is linear is shown by the time at the largest N against the
- * next (4 times the attachments): at most 4 for a linear cost, 16 for a
+ * next, M = 4 (4 times the dma-bufs and the attachments): at most 4 for a linear cost, 16 for a
  * quadratic one (a fit's R^2 cannot tell them apart on this grid).
  */
 #include <errno.h>
@@ -221,7 +221,7 @@ int bench_revoke(const struct bench_opts *o)
 				bench_samples_reset(&s[k]);
 		}
 	}
-	/* the two largest N at the largest M: 4 times the attachments */
+	/* the two largest N at the largest M: 4 times the dma-bufs and attachments */
 	growth = y[np - 1] / y[np - 1 - nm];
 	r2 = fit3(x1, x2, y, np, coef);
 	bench_report_value(&r, "revoke-fixed", "us", coef[0]);
@@ -236,7 +236,7 @@ int bench_revoke(const struct bench_opts *o)
 			    "null ioctls", NULL, -1);
 	bench_report_figure(&r, "revoke: R^2 of the linear fit", r2, "", NULL, -1);
 	/* linear: at most 4 (less with the fixed part); quadratic: 16 */
-	bench_report_figure(&r, "revoke: time at 4x the attachments", growth, "x",
+	bench_report_figure(&r, "revoke: time at 4x N, M=4", growth, "x",
 			    "<= 4.5 (linear)", growth <= 4.5);
 	bench_report_write(&r, o->out);
 	for (k = 0; k < PHASES; k++)
