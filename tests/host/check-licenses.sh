@@ -19,7 +19,7 @@ while IFS= read -r -d '' file; do
 	case "$file" in
 	# data and documents: no comment syntax, or covered by COPYING as a whole
 	*.md | *.json | *.svg | *.config | *.in | *.map | .gitignore | VERSION | COPYING | CHANGELOG) continue ;;
-	*/man/*) continue ;;
+	*/man/* | docs/performance/*) continue ;;
 	esac
 	tag=$(head -n 3 "$file" | sed -n 's/.*SPDX-License-Identifier: \(.*[^ */]\)[ */]*$/\1/p' | head -n 1)
 	want=$(expected_license "$file")
