@@ -66,8 +66,8 @@ void bench_report_figure(struct bench_report *r, const char *figure,
 			 int met);
 void bench_report_write(struct bench_report *r, const char *path);
 json_object *bench_load_result(const char *path, const char *benchmark);
-double bench_result_p50(json_object *file, const char *name,
-			const char *param, int64_t value);
+double bench_result(json_object *file, const char *name, const char *p1,
+		    int64_t v1, const char *p2, int64_t v2, const char *key);
 void bench_param(json_object *result, const char *param, int64_t value);
 
 struct vrs_broker;

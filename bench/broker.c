@@ -209,7 +209,7 @@ int bench_broker(const struct bench_opts *o)
 		round_trips(broker, 100, &alloc, &free_us);
 	bench_report_samples(&r, "alloc", "us", &alloc);
 	bench_report_samples(&r, "free", "us", &free_us);
-	export_p50 = bench_result_p50(control, "export", NULL, 0);
+	export_p50 = bench_result(control, "export", NULL, 0, NULL, 0, "p50");
 	printf("broker: alloc P0 %.1f P50 %.1f P99 %.1f us, free P50 %.1f us, raw export P50 %.1f us\n",
 	       bench_samples_pct(&alloc, 0), bench_samples_pct(&alloc, 50),
 	       bench_samples_pct(&alloc, 99), bench_samples_pct(&free_us, 50),

@@ -44,8 +44,6 @@ struct bench {
 	unsigned int bar;
 };
 
-#define now bench_now
-#define die bench_die
 
 static void run(struct bench *b, struct vrs_job job)
 {
@@ -53,11 +51,11 @@ static void run(struct bench *b, struct vrs_job job)
 
 	ret = vrs_submit(b->b, &job, &fence);
 	if (ret)
-		die("submit", ret);
+		bench_die("submit", ret);
 	ret = vrs_fence_wait(fence, -1);
 	close(fence);
 	if (ret)
-		die("job", ret);
+		bench_die("job", ret);
 }
 
 static struct vrs_job copy(uint32_t dst, uint32_t src, uint64_t size)
@@ -72,12 +70,12 @@ static struct vrs_job copy(uint32_t dst, uint32_t src, uint64_t size)
 /* Seconds per job, @jobs jobs run one after the other. */
 static double serial(struct bench *b, struct vrs_job job)
 {
-	double t = now();
+	double t = bench_now();
 	unsigned int i;
 
 	for (i = 0; i < b->jobs; i++)
 		run(b, job);
-	return (now() - t) / b->jobs;
+	return (bench_now() - t) / b->jobs;
 }
 
 /*
@@ -93,20 +91,20 @@ static unsigned int submit_all(struct bench *b, struct vrs_job job,
 	int ret;
 
 	if (!fences)
-		die("calloc", -ENOMEM);
-	t = now();
+		bench_die("calloc", -ENOMEM);
+	t = bench_now();
 	for (i = 0; i < b->jobs; i++) {
 		ret = vrs_submit(b->b, &job, &fences[i]);
 		if (ret)
-			die("submit", ret);
+			bench_die("submit", ret);
 	}
-	*submit = (now() - t) / b->jobs;
+	*submit = (bench_now() - t) / b->jobs;
 	if (meanwhile)
 		meanwhile(b);
 	for (i = 0; i < b->jobs; i++) {
 		ret = vrs_fence_wait(fences[i], -1);
 		if (ret && ret != -ECANCELED)
-			die("job", ret);
+			bench_die("job", ret);
 		canceled += ret == -ECANCELED;
 		close(fences[i]);
 	}
@@ -117,34 +115,34 @@ static unsigned int submit_all(struct bench *b, struct vrs_job job,
 /* Seconds per job, @jobs jobs submitted at once and waited for together. */
 static double queued(struct bench *b, struct vrs_job job, double *submit)
 {
-	double t = now();
+	double t = bench_now();
 
 	submit_all(b, job, submit, NULL);
-	return (now() - t) / b->jobs;
+	return (bench_now() - t) / b->jobs;
 }
 
 /* Seconds per trivial ioctl. */
 static double trivial_ioctl(struct bench *b)
 {
 	struct vrs_bo_info info = { .struct_size = sizeof(info) };
-	double t = now();
+	double t = bench_now();
 	unsigned int i;
 
 	for (i = 0; i < 100 * b->jobs; i++)
 		vrs_bo_info(b->b, b->local, &info);
-	return (now() - t) / (100 * b->jobs);
+	return (bench_now() - t) / (100 * b->jobs);
 }
 
 static double reset_secs;
 
 static void timed_reset(struct bench *b)
 {
-	double t = now();
+	double t = bench_now();
 	int ret = vrs_device_reset(b->a);
 
 	if (ret)
-		die("reset", ret);
-	reset_secs = now() - t;
+		bench_die("reset", ret);
+	reset_secs = bench_now() - t;
 }
 
 static void print(struct bench_report *r, const char *name, double secs,
@@ -174,18 +172,18 @@ static void open_devices(struct bench *b, const char *a, const char *node)
 	int ret;
 
 	if ((ret = vrs_device_open(a, &b->a)))
-		die(a, ret);
+		bench_die(a, ret);
 	if ((ret = vrs_importer_open(node, &b->b)))
-		die(node, ret);
+		bench_die(node, ret);
 
 	range.length = (b->size + 4095) & ~4095ull;
 	if ((ret = vrs_export(b->a, b->bar, &range, 1, O_RDWR, &b->dmabuf)))
-		die("export", ret);
+		bench_die("export", ret);
 	if ((ret = vrs_import(b->b, b->dmabuf, &b->vram)))
-		die("import", ret);
+		bench_die("import", ret);
 	if ((ret = vrs_bo_create(b->b, b->size, &b->local)) ||
 	    (ret = vrs_bo_create(b->b, b->size, &b->scratch)))
-		die("local object", ret);
+		bench_die("local object", ret);
 	printf("exporter %s, importer %s, %u jobs of %llu bytes\n", a, node,
 	       b->jobs, (unsigned long long)b->size);
 }
@@ -202,10 +200,10 @@ static double first_use(struct bench *b)
 	for (i = 0; i < b->jobs; i++) {
 		if ((ret = vrs_export(b->a, b->bar, &range, 1, 0, &fd)) ||
 		    (ret = vrs_import(b->b, fd, &fresh)))
-			die("export", ret);
-		t = now();
+			bench_die("export", ret);
+		t = bench_now();
 		run(b, copy(b->local, fresh, b->size));
-		sum += now() - t;
+		sum += bench_now() - t;
 		vrs_bo_close(b->b, fresh);
 		close(fd);
 	}
@@ -224,9 +222,9 @@ static double after_reset(struct bench *b, double *reset)
 	for (i = 0; i < b->jobs; i++) {
 		timed_reset(b);
 		resets += reset_secs;
-		t = now();
+		t = bench_now();
 		run(b, copy(b->local, b->vram, b->size));
-		sum += now() - t;
+		sum += bench_now() - t;
 	}
 	*reset = resets / b->jobs;
 	return sum / b->jobs;
@@ -264,7 +262,7 @@ int bench_jobs(const struct bench_opts *o)
 	print(&r, "after-reset", after_reset(&b, &reset_idle), base, b.size);
 	print(&r, "first-use", first_use(&b), base, b.size);
 	bench_report_figure(&r, "jobs: peer-to-peer read / local copy",
-			    bench_result_p50(r.root, "p2p-read", NULL, 0), "x", NULL, -1);
+			    bench_result(r.root, "p2p-read", NULL, 0, NULL, 0, "p50"), "x", NULL, -1);
 
 	print_vs(&r, "submit", submit, "bo-info-ioctl", trivial_ioctl(&b));
 	canceled = submit_all(&b, copy(b.vram, b.local, b.size), &secs,

@@ -186,33 +186,6 @@ json_object *bench_load_result(const char *path, const char *benchmark)
 	return file;
 }
 
-/*
- * The P50 (or value) of the result @name in a loaded file whose parameter
- * @param (unless NULL) is @value; NAN if there is none.
- */
-double bench_result_p50(json_object *file, const char *name,
-			const char *param, int64_t value)
-{
-	json_object *results, *o, *v;
-	size_t i;
-
-	if (!json_object_object_get_ex(file, "results", &results))
-		return NAN;
-	for (i = 0; i < json_object_array_length(results); i++) {
-		o = json_object_array_get_idx(results, i);
-		if (!json_object_object_get_ex(o, "name", &v) ||
-		    strcmp(json_object_get_string(v), name))
-			continue;
-		if (param && (!json_object_object_get_ex(o, param, &v) ||
-			      json_object_get_int64(v) != value))
-			continue;
-		if (json_object_object_get_ex(o, "p50", &v) ||
-		    json_object_object_get_ex(o, "value", &v))
-			return json_object_get_double(v);
-	}
-	return NAN;
-}
-
 /* Adds a parameter (size, clients, ...) to a result. */
 void bench_param(json_object *result, const char *param, int64_t value)
 {

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
+#include "bench.h"
 
 static const char *const files[] = {
 	"bounce", "share", "revoke", "control", "broker", "cpu", "memory", "jobs",
@@ -163,28 +163,6 @@ static void print_summary(json_object *root)
 	}
 }
 
-/* The P50 (or value) of result @name whose @param is @value; NAN if none. */
-static double figure(json_object *root, const char *name, const char *param,
-		     int64_t value, const char *key)
-{
-	json_object *results = get(root, "results", json_type_array), *o, *v;
-	size_t i;
-
-	for (i = 0; results && i < json_object_array_length(results); i++) {
-		o = json_object_array_get_idx(results, i);
-		v = get(o, "name", json_type_string);
-		if (!v || strcmp(json_object_get_string(v), name))
-			continue;
-		if (param && (!(v = get(o, param, json_type_int)) ||
-			      json_object_get_int64(v) != value))
-			continue;
-		if (json_object_object_get_ex(o, key, &v) ||
-		    json_object_object_get_ex(o, "value", &v))
-			return json_object_get_double(v);
-	}
-	return NAN;
-}
-
 static FILE *open_dat(const char *dir, const char *name)
 {
 	char path[4096];
@@ -210,35 +188,14 @@ static void plot_share(json_object *share, const char *dir)
 		return;
 	fprintf(f, "# bytes share_us bounce_mmap_us bounce_pread_us share_after_free_us bounce_staged_us\n");
 	for (size = 4096; size <= (64ull << 20); size *= 4)
-		if (!isnan(figure(share, "share", "size", size, "p50")))
+		if (!isnan(bench_result(share, "share", "size", size, NULL, 0, "p50")))
 			fprintf(f, "%llu %g %g %g %g %g\n", (unsigned long long)size,
-				figure(share, "share", "size", size, "p50"),
-				figure(share, "bounce-mmap", "size", size, "p50"),
-				figure(share, "bounce-pread", "size", size, "p50"),
-				figure(share, "share-after-free", "size", size, "p50"),
-				figure(share, "bounce-staged", "size", size, "p50"));
+				bench_result(share, "share", "size", size, NULL, 0, "p50"),
+				bench_result(share, "bounce-mmap", "size", size, NULL, 0, "p50"),
+				bench_result(share, "bounce-pread", "size", size, NULL, 0, "p50"),
+				bench_result(share, "share-after-free", "size", size, NULL, 0, "p50"),
+				bench_result(share, "bounce-staged", "size", size, NULL, 0, "p50"));
 	fclose(f);
-}
-
-/* The minimum of result @name at point (@dmabufs, @importers); NAN if none. */
-static double revoke_p0(json_object *revoke, const char *name,
-			int64_t dmabufs, int64_t importers)
-{
-	json_object *results = get(revoke, "results", json_type_array), *o, *v;
-	size_t i;
-
-	for (i = 0; results && i < json_object_array_length(results); i++) {
-		o = json_object_array_get_idx(results, i);
-		v = get(o, "name", json_type_string);
-		if (v && !strcmp(json_object_get_string(v), name) &&
-		    (v = get(o, "dmabufs", json_type_int)) &&
-		    json_object_get_int64(v) == dmabufs &&
-		    (v = get(o, "importers", json_type_int)) &&
-		    json_object_get_int64(v) == importers &&
-		    json_object_object_get_ex(o, "p0", &v))
-			return json_object_get_double(v);
-	}
-	return NAN;
 }
 
 /*
@@ -256,10 +213,10 @@ static void plot_revoke(json_object *revoke, const char *dir)
 	for (k = 0; k < 3; k++) {
 		fprintf(f, "# M=%d: attachments dmabufs revoke_us restore_us\n", ms[k]);
 		for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
-			if (!isnan(revoke_p0(revoke, "revoke", ns[i], ms[k])))
+			if (!isnan(bench_result(revoke, "revoke", "dmabufs", ns[i], "importers", ms[k], "p0")))
 				fprintf(f, "%d %d %g %g\n", ns[i] * ms[k], ns[i],
-					revoke_p0(revoke, "revoke", ns[i], ms[k]),
-					revoke_p0(revoke, "restore", ns[i], ms[k]));
+					bench_result(revoke, "revoke", "dmabufs", ns[i], "importers", ms[k], "p0"),
+					bench_result(revoke, "restore", "dmabufs", ns[i], "importers", ms[k], "p0"));
 		fprintf(f, "\n\n");
 	}
 	fclose(f);
@@ -276,11 +233,11 @@ static void plot_broker(json_object *broker, const char *dir)
 		return;
 	fprintf(f, "# clients allocs_per_s p50_us p99_us\n");
 	for (k = 0; k < 3; k++)
-		if (!isnan(figure(broker, "load-rate", "clients", clients[k], "value")))
+		if (!isnan(bench_result(broker, "load-rate", "clients", clients[k], NULL, 0, "value")))
 			fprintf(f, "%d %g %g %g\n", clients[k],
-				figure(broker, "load-rate", "clients", clients[k], "value"),
-				figure(broker, "load-alloc", "clients", clients[k], "p50"),
-				figure(broker, "load-alloc", "clients", clients[k], "p99"));
+				bench_result(broker, "load-rate", "clients", clients[k], NULL, 0, "value"),
+				bench_result(broker, "load-alloc", "clients", clients[k], NULL, 0, "p50"),
+				bench_result(broker, "load-alloc", "clients", clients[k], NULL, 0, "p99"));
 	fclose(f);
 }
 

@@ -256,8 +256,8 @@ int bench_share(const struct bench_opts *o)
 						 &after_free), "size", (int64_t)size);
 		best = INFINITY;
 		for (k = 0; k < BOUNCE_MODES; k++)
-			best = fmin(best, bench_result_p50(bounce, bounce_names[k],
-							   "size", (int64_t)size));
+			best = fmin(best, bench_result(bounce, bounce_names[k], "size",
+						       (int64_t)size, NULL, 0, "p50"));
 		printf("  %-14s %10llu bytes  P50 %12.1f us  bounce/share %8.1fx  after a free %12.1f us\n",
 		       "share", (unsigned long long)size, bench_samples_pct(&s, 50),
 		       best / bench_samples_pct(&s, 50),
