@@ -11,7 +11,7 @@ status=0
 expected_license() {
 	case "$1" in
 	kernel/include/uapi/*) echo "GPL-2.0 WITH Linux-syscall-note" ;;
-	kernel/* | tests/kmod/*) echo "GPL-2.0-only" ;;
+	kernel/* | tests/kmod/* | dkms.conf) echo "GPL-2.0-only" ;;
 	*) echo "MIT" ;;
 	esac
 }
@@ -20,6 +20,7 @@ while IFS= read -r -d '' file; do
 	# data and documents: no comment syntax, or covered by COPYING as a whole
 	*.md | *.json | *.svg | *.config | *.in | *.map | .gitignore | VERSION | COPYING | CHANGELOG) continue ;;
 	*/man/* | docs/performance/*) continue ;;
+	debian/changelog | debian/copyright | debian/source/*) continue ;;
 	esac
 	tag=$(head -n 3 "$file" | sed -n 's/.*SPDX-License-Identifier: \(.*[^ */]\)[ */]*$/\1/p' | head -n 1)
 	want=$(expected_license "$file")
