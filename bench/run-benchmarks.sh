@@ -27,6 +27,7 @@ for name in bounce control revoke cpu memory jobs; do
 	"$bench" "${short[@]}" --json "$out/$name.json" "$name"
 done
 echo "== share, broker (through vramshared)"
+# shellcheck disable=SC2016 # the inner script expands its own arguments
 "$src/samples/with-broker.sh" "$build" /bin/sh -c '
 	"$1" $2 --json "$3/share.json" --against "$3/bounce.json" share &&
 	"$1" $2 --json "$3/broker.json" --against "$3/control.json" broker' \

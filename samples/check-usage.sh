@@ -8,11 +8,12 @@ set -u
 dir=$1
 failed=0
 refuse() {
-	local out status
-	out=$("$dir/$@" 2>&1)
+	local program=$1 out status
+	shift
+	out=$("$dir/$program" "$@" 2>&1)
 	status=$?
 	if [ "$status" != 2 ] || [[ "$out" != *usage:* ]]; then
-		echo "FAIL: $* exited $status: $out"
+		echo "FAIL: $program $* exited $status: $out"
 		failed=1
 	fi
 }

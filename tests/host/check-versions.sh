@@ -28,7 +28,7 @@ grep -q "^$version\b" CHANGELOG || fail "CHANGELOG: no entry for $version"
 map_nodes=$(sed -n 's/^\(VRAMSHARE_[0-9.]*\) {$/\1/p' userspace/libvramshare/libvramshare.map | sort)
 sym_nodes=$(sed -n 's/^ (symver)\(VRAMSHARE_[0-9.]*\) .*/\1/p' debian/libvramshare0.symbols | sort)
 [ "$map_nodes" = "$sym_nodes" ] ||
-	fail "debian/libvramshare0.symbols: nodes '$(echo $sym_nodes)', libvramshare.map has '$(echo $map_nodes)'"
+	fail "debian/libvramshare0.symbols: nodes '${sym_nodes//$'\n'/ }', libvramshare.map has '${map_nodes//$'\n'/ }'"
 
 [ "$status" = 0 ] && echo "every version matches VERSION ($version)"
 exit "$status"

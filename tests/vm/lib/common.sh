@@ -4,6 +4,8 @@
 
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOP_DIR=$(cd "$RIG_DIR/../.." && pwd)
+# The rig's own CMake build, apart from a developer's build/.
+RIG_BUILD=$TOP_DIR/rig-build
 if [ -n "${VRAMSHARE_CACHE:-}" ]; then
 	RIG_CACHE=$VRAMSHARE_CACHE
 elif [ -n "${XDG_CACHE_HOME:-}" ] || [ -n "${HOME:-}" ]; then

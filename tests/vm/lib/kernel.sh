@@ -32,10 +32,20 @@ kernel_fragment() {
 		END { for (i = 0; i < n; i++) print line[order[i]] }'
 }
 
-# The key covers everything that shapes the build: source version, fragment, build steps.
+# compiler_version: the compiler kbuild uses (gcc), as the kernel records
+# it (CONFIG_CC_VERSION_TEXT). Modules built by another compiler than the
+# kernel's draw kbuild's "the compiler differs" warning, which fails the
+# rig's module build: so a compiler upgrade makes new cache keys.
+compiler_version() {
+	gcc --version | head -n 1
+}
+
+# The key covers everything that shapes the build: source version,
+# fragment, build steps, compiler.
 kernel_cache_key() {
 	{
 		kernel_source_version "$1"
+		compiler_version
 		kernel_fragment "$1"
 		cat "$RIG_DIR/kernel/build.sh"
 	} | sha256sum | cut -c1-16
@@ -45,7 +55,7 @@ kernel_cache_key() {
 # cached kernel of SERIES (default 6.1), building it if needed. Concurrent
 # callers wait on a lock, so a build started in the background is shared.
 kernel_ensure() {
-	local series=${1:-$RIG_KERNEL_SERIES_DEFAULT} ver key src out log tarball lock
+	local series=${1:-$RIG_KERNEL_SERIES_DEFAULT} ver key src out log tarball lock progress
 	ver=$(kernel_source_version "$series")
 	[ -n "$ver" ] || die "linux-source-$series is not installed"
 	tarball=/usr/src/linux-source-$series.tar.xz
@@ -61,7 +71,10 @@ kernel_ensure() {
 	fi
 	mkdir -p "$RIG_CACHE"
 	(
-		flock 9
+		if ! flock -n 9; then
+			info "guest kernel $series: another run is building it; waiting (log: $RIG_CACHE/kernel-$key.log)"
+			flock 9
+		fi
 		[ -f "$out/.rig-complete" ] && exit 0
 		if [ ! -f "$src/.rig-extracted" ]; then
 			info "extracting linux-source $ver"
@@ -73,17 +86,39 @@ kernel_ensure() {
 			touch "$src/.rig-extracted"
 		fi
 		log="$RIG_CACHE/kernel-$key.log"
-		info "building guest kernel $key (linux $ver; about 15 minutes on 2 cores, once)"
+		info "building guest kernel $key (linux $ver; about 15 minutes on 2 cores, once; log: $log)"
 		rm -rf "$out"
 		mkdir -p "$out"
 		kernel_fragment "$series" >"$out.fragment"
+		# The build in the foreground, so that an interrupt stops it.
+		kernel_progress "$series" "$log" "$BASHPID" &
+		progress=$!
 		bash "$RIG_DIR/kernel/build.sh" "$src" "$out" "$out.fragment" >"$log" 2>&1 ||
-			die "guest kernel $series build failed, see $log"
+			{ kill "$progress"; die "guest kernel $series build failed, see $log"; }
+		kill "$progress"
 		kernel_check_unset "$out" "$RIG_DIR/kernel/rig-$series.config" ||
 			die "guest kernel $series: an option rig-$series.config turns off is on"
 		touch "$out/.rig-complete"
 	) 9>"$lock" || exit 1
 	echo "$out"
+}
+
+# Lines a whole build writes to its log (measured; only for the progress
+# figure, which a config change makes a little off).
+declare -A KERNEL_LOG_LINES=([6.1]=2714 [6.12]=2900)
+
+# kernel_progress SERIES LOG PID: until killed or PID is gone, a line
+# every KERNEL_PROGRESS_SECONDS (default a minute) with how far the build
+# got (its log's lines against a whole build's) and the file it is at.
+kernel_progress() {
+	local series=$1 log=$2 pid=$3 start=$SECONDS lines total last
+	total=${KERNEL_LOG_LINES[$series]:-2800}
+	while sleep "${KERNEL_PROGRESS_SECONDS:-60}" && kill -0 "$pid" 2>/dev/null; do
+		lines=$(grep -c '' "$log" 2>/dev/null || echo 0)
+		last=$(tail -n 1 "$log" 2>/dev/null | awk '{ print $NF }')
+		[ "$lines" -gt "$total" ] && lines=$total
+		info "guest kernel $series: about $((lines * 100 / total))% after $(((SECONDS - start) / 60)) min (${last##*/})"
+	done
 }
 
 # kernel_check_unset OUT FRAGMENT: build.sh checks what a fragment turns

@@ -8,7 +8,7 @@ RIG_PACKAGES="qemu-system-x86 busybox-static linux-source-6.1 linux-source-6.12 
 bc bison flex libelf-dev libssl-dev cpio kmod xz-utils sparse cmake pkg-config
 libdrm-dev intel-gpu-tools libcmocka-dev libinih-dev libjson-c-dev libsystemd-dev
 clang libclang-rt-14-dev libvulkan-dev mesa-vulkan-drivers glslang-tools
-vulkan-validationlayers gnuplot-nox"
+vulkan-validationlayers gnuplot-nox debhelper dh-dkms dkms lintian shellcheck"
 
 # deps_ensure: installs what of $RIG_PACKAGES is missing.
 deps_ensure() {
@@ -27,7 +27,7 @@ deps_ensure() {
 }
 
 userspace_build() {
-	local build=$TOP_DIR/build
+	local build=$RIG_BUILD
 	{
 		cmake -S "$TOP_DIR" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 			-DVRAMSHARE_WERROR=ON &&
@@ -53,28 +53,37 @@ sched_build() {
 	make "$@" M="$dir" modules
 }
 
+# modules_key NAME SCHED-SRC MAKE-ARGS...: the cache key of a module
+# build: the sources, the kernel it is built for, the compiler, the steps.
+modules_key() {
+	(cd "$TOP_DIR" && { find kernel tests/kmod -type f \
+		\( -name '*.[ch]' -o -name Kbuild -o -name '*.mk' \) -print0;
+		printf 'VERSION\0'; } | sort -z | xargs -0 sha256sum
+	echo "$*"
+	compiler_version
+	declare -f sched_build) | sha256sum | cut -c1-16
+}
+
 # modules_ensure NAME SCHED-SRC MAKE-ARGS...: builds kernel/ against a
 # kernel (MAKE-ARGS select it: -C SRC O=OUT, or -C HEADERS) with W=1 and
 # sparse; a warning fails the build. SCHED-SRC is the kernel source to
 # build gpu-sched from, or - when the kernel ships it. Prints the
 # directory holding the .ko files.
 modules_ensure() {
-	local name=$1 sched_src=$2 key dir log extra=()
+	local sched_src=$2 dir log extra=()
+	dir=$RIG_CACHE/modules-$(modules_key "$@")
 	shift 2
-	key=$( (cd "$TOP_DIR" && { find kernel tests/kmod -type f \
-		\( -name '*.[ch]' -o -name Kbuild -o -name '*.mk' \) -print0;
-		printf 'VERSION\0'; } | sort -z | xargs -0 sha256sum;
-		echo "$name $sched_src $*";
-		declare -f sched_build) | sha256sum | cut -c1-16)
-	dir=$RIG_CACHE/modules-$key
-	if [ ! -f "$dir/.rig-complete" ]; then
+	# Two rig commands may want the same build: the second waits for it.
+	[ -f "$dir/.rig-complete" ] || (
+		flock 9
+		[ -f "$dir/.rig-complete" ] && exit 0
 		rm -rf "$dir"
 		mkdir -p "$dir"
 		mkdir -p "$dir/tests"
 		cp -a "$TOP_DIR/kernel" "$dir/kernel"
 		cp -a "$TOP_DIR/VERSION" "$dir/VERSION"
 		cp -a "$TOP_DIR/tests/kmod" "$dir/tests/kmod"
-		log=$RIG_CACHE/modules-$key.log
+		log=$dir.log
 		if [ "$sched_src" != - ]; then
 			sched_build "$dir" "$sched_src" "$@" >"$log.gpu-sched" 2>&1 ||
 				die "gpu-sched build failed, see $log.gpu-sched"
@@ -88,16 +97,21 @@ modules_ensure() {
 			die "module build has warnings (W=1, sparse): $(head -n 1 "$dir/warnings")"
 		fi
 		touch "$dir/.rig-complete"
-	fi
+	) 9>"$dir.lock" || exit 1
 	echo "$dir"
+}
+
+# setup_host: what the host suite needs: packages and the userspace build.
+setup_host() {
+	mkdir -p "$RIG_CACHE"
+	deps_ensure
+	userspace_build
 }
 
 # setup_all: builds what every rig run needs; sets RIG_KERNEL (the rig
 # kernel's build directory) and RIG_RIG_MODULE_DIR.
 setup_all() {
-	mkdir -p "$RIG_CACHE"
-	deps_ensure
-	userspace_build
+	setup_host
 	RIG_KERNEL=$(kernel_ensure) || exit 1
 	local src
 	src=$(readlink -f "$RIG_KERNEL/source")

@@ -43,12 +43,18 @@ stock_series_version() {
 	echo "$ver"
 }
 
+# stock_initramfs_path VERSION: where the initramfs of VERSION is cached.
+stock_initramfs_path() {
+	local key
+	key=$( (echo "$1 $STOCK_INITRAMFS_MODULES"; cat "$RIG_DIR/initramfs-init" \
+		"$RIG_DIR/lib/stock.sh") | sha256sum | cut -c1-16)
+	echo "$RIG_CACHE/initramfs-$1-$key.cpio.gz"
+}
+
 # stock_initramfs VERSION: prints the path of the (cached) initramfs.
 stock_initramfs() {
-	local ver=$1 key out tmp module ko
-	key=$( (echo "$ver $STOCK_INITRAMFS_MODULES"; cat "$RIG_DIR/initramfs-init" \
-		"$RIG_DIR/lib/stock.sh") | sha256sum | cut -c1-16)
-	out=$RIG_CACHE/initramfs-$ver-$key.cpio.gz
+	local ver=$1 out tmp module ko
+	out=$(stock_initramfs_path "$ver")
 	if [ ! -f "$out" ]; then
 		tmp=$(mktemp -d)
 		mkdir -p "$tmp/bin" "$tmp/modules" "$tmp/proc" "$tmp/dev"

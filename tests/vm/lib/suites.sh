@@ -14,10 +14,48 @@ tally() {
 	TOTAL_SKIPPED=$((TOTAL_SKIPPED + $3))
 }
 
+# The suites of ./rig test, in the order they start.
+SUITE_NAMES="host vm-default vm-packages-debian-stock vm-packages-debian-6.12
+vm-iommu-translated vm-iommufd vm-debian-6.12 vm-debian-stock vm-hotplug vm-unreachable"
+
+# suites_select: checks --suite (a glob over SUITE_NAMES) and --subtest.
+suites_select() {
+	local name
+	[ -n "$OPT_SUITE" ] || return 0
+	for name in $SUITE_NAMES; do
+		# shellcheck disable=SC2053 # a glob, on purpose
+		[[ "$name" == $OPT_SUITE ]] && return 0
+	done
+	die "--suite '$OPT_SUITE' matches no suite (have: ${SUITE_NAMES//$'\n'/ })"
+}
+
+# suite_wanted NAME [OWN-INCLUDES]: runs NAME? --suite selects by name.
+# With --subtest, the host suite runs only when --suite names it, and so
+# does a suite that runs only some subtests of its own (OWN-INCLUDES=1):
+# those subtests would need the suite's machine, not the one chosen.
+suite_wanted() {
+	# shellcheck disable=SC2053 # a glob, on purpose
+	if [ -n "$OPT_SUITE" ]; then
+		[[ "$1" == $OPT_SUITE ]]
+	elif [ "${#OPT_SUBTESTS[@]}" -gt 0 ]; then
+		[ "$1" != host ] && [ "${2:-0}" = 0 ]
+	fi
+}
+
+# suites_need_vm: is an in-VM suite selected?
+suites_need_vm() {
+	local name
+	for name in $SUITE_NAMES; do
+		[ "$name" != host ] && suite_wanted "$name" && return 0
+	done
+	return 1
+}
+
 suite_host() {
 	local log=$RIG_CACHE/ctest.log summary total failed
+	suite_wanted host || return 0
 	info "suite host: unit tests (ctest)"
-	(cd "$TOP_DIR/build" && ctest --output-on-failure) >"$log" 2>&1 || true
+	(cd "$RIG_BUILD" && ctest --output-on-failure) >"$log" 2>&1 || true
 	summary=$(grep -E '^[0-9]+% tests passed' "$log" || true)
 	if [ -z "$summary" ]; then
 		cat "$log"
@@ -100,12 +138,33 @@ suite_prepare() {
 	kernel_select
 }
 
-# suite_vm NAME TOPOLOGY HARNESS-ARGS...: the igt tests in one rig boot,
+# suite_vm NAME TOPOLOGY [--packages] HARNESS-ARGS...: the igt tests in
+# one rig boot (with --packages: on the modules of the Debian packages in
+# SUITE_PACKAGES, tests/vm/packages-test.sh),
 # started in the background once the budget has room, with its output in
 # SUITE_DIR/NAME.log; its counts and run directory go to
 # SUITE_DIR/NAME.result. A suite whose rig kernel is still being built
 # (suites_prebuild) waits until every other suite has started.
 suite_vm() {
+	local arg own=0 kept=() i subtest
+	for arg in "${@:3}"; do
+		[ "$arg" = --include ] && own=1
+	done
+	suite_wanted "$1" "$own" || return 0
+	# --subtest: the suite's excludes stay, its includes give way.
+	if [ "${#OPT_SUBTESTS[@]}" -gt 0 ]; then
+		for ((i = 3; i <= $#; i++)); do
+			if [ "${!i}" = --include ]; then
+				i=$((i + 1))
+				continue
+			fi
+			kept+=("${!i}")
+		done
+		for subtest in "${OPT_SUBTESTS[@]}"; do
+			kept+=(--include "$subtest")
+		done
+		set -- "$1" "$2" "${kept[@]}"
+	fi
 	topology_load "$2"
 	if [[ "$TOPO_KERNEL" == rig-* ]] && ! kernel_ready "${TOPO_KERNEL#rig-}"; then
 		SUITE_DEFERRED+=("${TOPO_KERNEL#rig-} $(printf '%q ' "$@")")
@@ -116,17 +175,29 @@ suite_vm() {
 }
 
 suite_start() {
-	local name=$1 topology=$2 weight
+	local name=$1 topology=$2 weight cmd
 	shift 2
 	suite_prepare "$topology"
 	weight=$(suite_weight)
+	# DKMS compiling in the guest keeps a core busy.
+	[ "${1:-}" = --packages ] && weight=2
 	suite_slot "$weight"
 	info "suite $name: igt tests in the rig (topology $topology), started"
 	(
 		status=0
-		rig_boot 0 "$TOP_DIR/build/tests/igt/igt-harness" \
-			--results /rig/results.json --counts /rig/counts "$@" \
-			"$TOP_DIR"/build/tests/igt/vramshare_* || status=$?
+		# The harness records the commit in results.json.
+		cmd=(/usr/bin/env VRAMSHARE_COMMIT="$SUITE_COMMIT")
+		if [ "${1:-}" = --packages ]; then
+			# The guest installs the packages and loads their modules.
+			shift
+			RIG_GUEST_SETUP=none
+			cmd+=("$RIG_DIR/packages-test.sh" "$SUITE_PACKAGES" "$RIG_DIR/guest-init"
+				"$RIG_BUILD" "$@")
+		else
+			cmd+=("$RIG_BUILD/tests/igt/igt-harness" --results /rig/results.json
+				--counts /rig/counts "$@" "$RIG_BUILD"/tests/igt/vramshare_*)
+		fi
+		rig_boot 0 "${cmd[@]}" || status=$?
 		counts=$(cat "$LAST_RUN/counts" 2>/dev/null || echo "0 0 0")
 		read -r p f s <<<"$counts"
 		if [ "$status" != 0 ] && [ "$f" = 0 ]; then
@@ -193,6 +264,8 @@ suites_prebuild() {
 		info "guest kernel $series: building in the background if needed"
 		(
 			renice -n 19 -p "$BASHPID" >/dev/null
+			# beside the suites' lines, a progress line every 5 minutes
+			KERNEL_PROGRESS_SECONDS=300
 			kernel_ensure "$series" >/dev/null
 		) &
 		SUITE_PREBUILDS+=("$!")
@@ -201,7 +274,7 @@ suites_prebuild() {
 
 suites_run_all() {
 	trap suites_abort EXIT
-	suites_prebuild iommufd
+	suite_wanted vm-iommufd && suites_prebuild iommufd
 	suite_host
 	# Subtests that need a machine of their own run only in their suite.
 	local own=(--exclude '*unreachable*' --exclude 'surprise-removal')
@@ -253,11 +326,32 @@ suites_run_all() {
 	RIG_JOBS=${RIG_JOBS:-$(rig_jobs_default)}
 	[[ "$RIG_JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$RIG_JOBS' is not a positive number"
 	SUITE_DIR=$RIG_CACHE/test-$(date +%Y%m%d-%H%M%S)
-	mkdir -p "$SUITE_DIR"
-	info "in-VM suites: side by side on $RIG_JOBS cores; logs in $SUITE_DIR"
+	SUITE_COMMIT=$(git -C "$TOP_DIR" describe --always --dirty 2>/dev/null || echo unknown)
+	if suites_need_vm; then
+		mkdir -p "$SUITE_DIR"
+		run_lock "$SUITE_DIR"
+		info "in-VM suites: side by side on $RIG_JOBS cores; logs in $SUITE_DIR"
+	fi
 	# Longest first, so that the short ones fill in around them; the
 	# kernel built in the background (iommufd's) is needed last.
 	suite_vm vm-default default "${own[@]}" "${bench[@]}" "${clears[@]}"
+	# The Debian packages on Debian's kernels: DKMS builds the modules in
+	# the guest (about 10 minutes under TCG), then export, import, copy,
+	# reset and the packaged broker run on them.
+	local packaged=(--include 'modules-version' --include 'export-basic'
+		--include 'import-basic' --include 'bo-create-mmap' --include 'p2p-copy'
+		--include 'vram-fill-copy' --include 'reset-revoke-restore'
+		--include 'hot-reset-revoke-restore' --include 'revoke-queued-jobs'
+		--include 'broker-alloc-import-copy' --include 'broker-reset-events')
+	if ! { suite_wanted vm-packages-debian-stock 1 || suite_wanted vm-packages-debian-6.12 1; }; then
+		:
+	elif SUITE_PACKAGES=$(packages_build); then
+		suite_vm vm-packages-debian-stock debian-stock --packages "${packaged[@]}"
+		suite_vm vm-packages-debian-6.12 debian-6.12 --packages "${packaged[@]}"
+	else
+		info "suite vm-packages: the packages did not build"
+		tally 0 1 0
+	fi
 	# With an IOMMU: a translated importer reached through the host
 	# bridge (vfio type1 container), and passthrough below the switch on
 	# the rig's kernel built on 6.12 with iommufd and the vfio device cdev

@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ./rig clean and the pruning of runs, on a cache of empty stand-ins: what
+# the tree as it is would use stays, the rest goes, --all removes it all,
+# and runs beyond VRAMSHARE_KEEP_RUNS are pruned newest last.
+#   tests/host/check-rig-cache.sh
+set -eu
+cd "$(dirname "$(readlink -f "$0")")/../.."
+export VRAMSHARE_CACHE
+VRAMSHARE_CACHE=$(mktemp -d)
+trap 'rm -rf "$VRAMSHARE_CACHE"' EXIT
+status=0
+fail() {
+	echo "FAIL: $*"
+	status=1
+}
+
+# The rig's own idea of the current entries.
+# shellcheck source=tests/vm/lib/common.sh
+. tests/vm/lib/common.sh
+for lib in kernel setup stock packages cache; do
+	# shellcheck source=/dev/null
+	. "tests/vm/lib/$lib.sh"
+done
+# The guest kernels' stand-ins first: their module builds are current
+# only once the kernels exist.
+cache_current | grep -E '/(kernel-[0-9a-f]{16}|linux-source-.*)$' | xargs -r mkdir -p
+current=$(cache_current)
+grep -q '/modules-' <<<"$current" || fail "cache_current names no module build"
+
+stale=("$RIG_CACHE/kernel-0123456789abcdef" "$RIG_CACHE/kernel-0123456789abcdef.log"
+	"$RIG_CACHE/kernel-0123456789abcdef.fragment" "$RIG_CACHE/linux-source-5.10.0-1"
+	"$RIG_CACHE/modules-fedcba9876543210" "$RIG_CACHE/modules-fedcba9876543210.log"
+	"$RIG_CACHE/modules-fedcba9876543210.log.gpu-sched"
+	"$RIG_CACHE/initramfs-5.10.0-1-amd64-0011223344556677.cpio.gz"
+	"$RIG_CACHE/packages-8899aabbccddeeff" "$RIG_CACHE/packages-8899aabbccddeeff.lintian"
+	"$RIG_CACHE/runs/20260101-000000-abcd" "$RIG_CACHE/test-20260101-000000")
+while read -r entry; do
+	case "$entry" in
+	*.cpio.gz) touch "$entry" ;;
+	*) mkdir -p "$entry" && touch "$entry.log" ;;
+	esac
+done <<<"$current"
+for entry in "${stale[@]}"; do
+	mkdir -p "$(dirname "$entry")"
+	case "$entry" in
+	*.log* | *.fragment | *.lintian | *.cpio.gz) touch "$entry" ;;
+	*) mkdir -p "$entry" ;;
+	esac
+done
+touch "$RIG_CACHE/kernel.lock"
+
+./rig clean >/dev/null 2>&1 || fail "./rig clean failed"
+for entry in "${stale[@]}"; do
+	[ ! -e "$entry" ] || fail "./rig clean left $entry"
+done
+while read -r entry; do
+	[ -e "$entry" ] || fail "./rig clean removed $entry, which the tree uses"
+	case "$entry" in *.cpio.gz) ;; *) [ -e "$entry.log" ] || fail "./rig clean removed $entry.log" ;; esac
+done <<<"$current"
+
+# Pruning: the newest N runs and test logs stay.
+for i in 1 2 3 4 5; do
+	mkdir -p "$RIG_CACHE/runs/2026010$i-000000-abcd" "$RIG_CACHE/test-2026010$i-000000"
+done
+# shellcheck disable=SC2034 # read by runs_prune
+RIG_KEEP_RUNS=2
+runs_prune
+[ "$(cd "$RIG_CACHE/runs" && echo *)" = "20260104-000000-abcd 20260105-000000-abcd" ] ||
+	fail "pruning kept runs $(cd "$RIG_CACHE/runs" && echo *), not the newest 2"
+[ "$(cd "$RIG_CACHE" && echo test-*)" = "test-20260104-000000 test-20260105-000000" ] ||
+	fail "pruning kept $(cd "$RIG_CACHE" && echo test-*), not the newest 2"
+
+./rig clean --all >/dev/null 2>&1 || fail "./rig clean --all failed"
+left=$(cd "$RIG_CACHE" && find . -mindepth 1 ! -name kernel.lock)
+[ -z "$left" ] || fail "./rig clean --all left: $left"
+
+[ "$status" = 0 ] && echo "./rig clean and the pruning keep what they should"
+exit "$status"
