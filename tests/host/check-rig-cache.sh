@@ -49,8 +49,16 @@ for entry in "${stale[@]}"; do
 	esac
 done
 touch "$RIG_CACHE/kernel.lock"
+# A run still going: its guest holds the lock.
+live=$RIG_CACHE/runs/20260102-000000-live
+mkdir -p "$live"
+exec {live_lock}>"$live/.lock"
+flock -n "$live_lock"
 
 ./rig clean >/dev/null 2>&1 || fail "./rig clean failed"
+[ -d "$live" ] || fail "./rig clean removed a run in use"
+exec {live_lock}>&-
+rm -rf "$live"
 for entry in "${stale[@]}"; do
 	[ ! -e "$entry" ] || fail "./rig clean left $entry"
 done

@@ -41,6 +41,8 @@ refused "--jobs needs a value" test --jobs=
 refused "--short takes no value" bench --short=yes
 refused "--suite: one glob" test --suite host --suite vm-default
 refused "runs no command of yours" test -- true
+refused "--jobs: 'abc' is not a positive number" test --jobs abc
+refused "--timeout: '1m' is not a positive number" run --timeout 1m -- true
 
 help=$(./rig --help)
 for word in "./rig clean" "./rig packages" "--suite GLOB" "--subtest GLOB" VRAMSHARE_QEMU_DEVICES; do

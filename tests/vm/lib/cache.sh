@@ -91,7 +91,9 @@ cache_clean() {
 		grep -qxF "$base" <<<"$current" && continue
 		rm -rf "$entry"
 	done
-	rm -rf "$RIG_CACHE"/runs "$RIG_CACHE"/test-2*
+	# every run directory and test log not in use
+	keep_newest 0 "$RIG_CACHE"/runs/2* "$RIG_CACHE"/test-2*
+	rmdir "$RIG_CACHE/runs" 2>/dev/null || true
 	shopt -u nullglob
 	freed=$((freed - $(du -sm "$RIG_CACHE" | cut -f1)))
 	info "removed ${freed} MiB from $RIG_CACHE${all:+ (everything)}"

@@ -4,6 +4,11 @@
 # of the tree's files, checked with lintian, cached by the files' content.
 # The packages' suite (tests/vm/packages-test.sh) installs them in a guest.
 
+# What building and checking them needs (debian/control's Build-Depends,
+# and lintian): ./rig packages installs only these.
+PACKAGES_BUILD_DEPS="build-essential debhelper dh-dkms dkms lintian cmake pkg-config
+libdrm-dev libinih-dev libjson-c-dev libsystemd-dev systemd libcmocka-dev"
+
 # packages_sources: the tree's files, NUL-separated: those git tracks or
 # would track (what a developer changed included), or, outside a git
 # checkout, every file but build products.
