@@ -23,8 +23,12 @@ for lib in kernel setup stock packages cache; do
 	. "tests/vm/lib/$lib.sh"
 done
 # The guest kernels' stand-ins first: their module builds are current
-# only once the kernels exist.
+# only once the kernels exist (a kernel build links its source).
 cache_current | grep -E '/(kernel-[0-9a-f]{16}|linux-source-.*)$' | xargs -r mkdir -p
+for series in "$RIG_KERNEL_SERIES_DEFAULT" 6.12; do
+	ln -s "$RIG_CACHE/linux-source-$(kernel_source_version "$series")" \
+		"$RIG_CACHE/kernel-$(kernel_cache_key "$series")/source"
+done
 current=$(cache_current)
 grep -q '/modules-' <<<"$current" || fail "cache_current names no module build"
 

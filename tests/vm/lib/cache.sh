@@ -42,7 +42,7 @@ runs_prune() {
 # the module builds for them and for Debian's installed kernels, the
 # initramfs of those, the packages.
 cache_current() {
-	local series ver key build src v
+	local series ver key build v
 	for series in "$RIG_KERNEL_SERIES_DEFAULT" 6.12; do
 		ver=$(kernel_source_version "$series")
 		[ -n "$ver" ] || continue
@@ -51,14 +51,7 @@ cache_current() {
 		echo "$RIG_CACHE/linux-source-$ver"
 		echo "$build"
 		[ -d "$build" ] || continue
-		if [ "$series" = "$RIG_KERNEL_SERIES_DEFAULT" ]; then
-			key=rig
-		else
-			key=rig-$series
-		fi
-		# as setup_all names it: the source resolved, the build not
-		src=$(readlink -f "$RIG_CACHE/linux-source-$ver")
-		echo "$RIG_CACHE/modules-$(modules_key "$key" "$src" -C "$src" O="$build")"
+		echo "$RIG_CACHE/modules-$(rig_modules modules_key "$series" "$build")"
 	done
 	for build in /lib/modules/*/build; do
 		[ -e "$build/Makefile" ] || continue

@@ -113,9 +113,18 @@ setup_host() {
 setup_all() {
 	setup_host
 	RIG_KERNEL=$(kernel_ensure) || exit 1
-	local src
-	src=$(readlink -f "$RIG_KERNEL/source")
-	RIG_RIG_MODULE_DIR=$(modules_ensure rig "$src" -C "$src" O="$RIG_KERNEL") || exit 1
+	RIG_RIG_MODULE_DIR=$(rig_modules modules_ensure "$RIG_KERNEL_SERIES_DEFAULT" "$RIG_KERNEL") ||
+		exit 1
+}
+
+# rig_modules FUNCTION SERIES BUILD: FUNCTION (modules_ensure or
+# modules_key) for the modules built against the rig's kernel of SERIES
+# in BUILD; ./rig clean names them the same way.
+rig_modules() {
+	local function=$1 series=$2 build=$3 name=rig src
+	[ "$series" = "$RIG_KERNEL_SERIES_DEFAULT" ] || name=rig-$series
+	src=$(readlink -f "$build/source")
+	"$function" "$name" "$src" -C "$src" O="$build"
 }
 
 # rig_series_ensure SERIES: the rig's debug kernel of SERIES and the
@@ -123,14 +132,13 @@ setup_all() {
 # (empty: the rig's kernels boot the 9p root without one) and
 # RIG_MODULE_DIR. The default series is what setup_all built.
 rig_series_ensure() {
-	local series=$1 build src
+	local series=$1 build
 	if [ "$series" = "$RIG_KERNEL_SERIES_DEFAULT" ]; then
 		build=$RIG_KERNEL
 		RIG_MODULE_DIR=$RIG_RIG_MODULE_DIR
 	else
 		build=$(kernel_ensure "$series") || exit 1
-		src=$(readlink -f "$build/source")
-		RIG_MODULE_DIR=$(modules_ensure "rig-$series" "$src" -C "$src" O="$build") || exit 1
+		RIG_MODULE_DIR=$(rig_modules modules_ensure "$series" "$build") || exit 1
 	fi
 	RIG_KERNEL_IMAGE=$build/arch/x86/boot/bzImage
 	RIG_INITRD=
