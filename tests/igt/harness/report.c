@@ -288,8 +288,15 @@ static void json_tail(const struct report *r, struct buf *j)
 	buf_puts(j, "},\"totals\":{");
 	json_totals(j, "", all, 1);
 	json_totals(j, "root", all, 0);
-	for (b = 0; b < r->n_bins; b++)
-		json_totals(j, r->bins[b].name, count[b], 0);
+	/* As igt_runner: a binary none of whose subtests was picked has none. */
+	for (b = 0; b < r->n_bins; b++) {
+		unsigned long n = 0;
+
+		for (k = 0; k < R_COUNT; k++)
+			n += count[b][k];
+		if (n)
+			json_totals(j, r->bins[b].name, count[b], 0);
+	}
 	buf_puts(j, "},\"runtimes\":{");
 	for (b = 0; b < r->n_bins; b++) {
 		if (!r->bins[b].ran)

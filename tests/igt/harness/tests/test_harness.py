@@ -172,6 +172,17 @@ class Format(HarnessTest):
         total = sum(t["time"]["end"] for t in run.results["tests"].values())
         self.assertAlmostEqual(rt["end"], total, places=2)
 
+    def test_totals_skip_binaries_without_subtests(self):
+        other = os.path.join(self.dir, "other")
+        with open(other, "w") as f:
+            f.write("#!/bin/sh\n[ \"$1\" = --list-subtests ] && echo only-other\n"
+                    "exit 0\n")
+        os.chmod(other, 0o755)
+        run = self.include("pass", binaries=(FAKE, other))
+        self.assertEqual(run.returncode, 0)
+        self.assertEqual(set(run.results["totals"]), {"", "root", "igt@fake-igt"})
+        self.assertEqual(set(run.results["runtimes"]), {"igt@fake-igt"})
+
     def test_unknown_commit_and_topology(self):
         del self.env["VRAMSHARE_COMMIT"]
         del self.env["RIG_TOPOLOGY"]
