@@ -3,8 +3,9 @@
 # ./rig refuses what it would ignore or cannot do, before it builds or
 # boots anything: unknown commands and options, options of another
 # command (--topology for ./rig test: each suite has its own), a --suite
-# that names no suite.
-#   tests/host/check-rig-options.sh
+# that names no suite, bad settings in the environment; and, against the
+# igt binaries built in BUILD, a --subtest that matches no subtest.
+#   tests/host/check-rig-options.sh BUILD
 set -u
 cd "$(dirname "$(readlink -f "$0")")/../.." || exit
 export VRAMSHARE_CACHE
@@ -43,6 +44,28 @@ refused "--suite: one glob" test --suite host --suite vm-default
 refused "runs no command of yours" test -- true
 refused "--jobs: 'abc' is not a positive number" test --jobs abc
 refused "--timeout: '1m' is not a positive number" run --timeout 1m -- true
+refused "unexpected argument 'true' (a command to run goes after --" run true
+# Settings from the environment are checked before anything runs: a bad
+# VRAMSHARE_KEEP_RUNS once left ./rig run booting with its run files in /.
+VRAMSHARE_KEEP_RUNS=x refused "VRAMSHARE_KEEP_RUNS: 'x' is not a positive number" run -- true
+VRAMSHARE_KEEP_RUNS=0 refused "VRAMSHARE_KEEP_RUNS: '0' is not a positive number" test
+VRAMSHARE_RIG_JOBS=two refused "VRAMSHARE_RIG_JOBS: 'two' is not a positive number" test
+
+# --subtest against the subtests the igt binaries list (the rig checks it
+# once it has built them, before any kernel is built or guest booted).
+(
+	# shellcheck source=tests/vm/lib/common.sh
+	. tests/vm/lib/common.sh
+	# shellcheck source=tests/vm/lib/suites.sh
+	. tests/vm/lib/suites.sh
+	RIG_BUILD=${1:?usage: $0 BUILD}
+	ls "$RIG_BUILD"/tests/igt/vramshare_export >/dev/null || exit 1
+	OPT_SUBTESTS=(export-basic 'reset-*' '*unreachable*')
+	subtests_check || exit 1
+	OPT_SUBTESTS=(export-basic nosuch)
+	out=$( (subtests_check) 2>&1) && exit 1
+	[[ "$out" == *"--subtest 'nosuch' matches no igt subtest"* ]] || exit 1
+) || { echo "FAIL: subtests_check does not match --subtest against the igt subtests"; status=1; }
 
 help=$(./rig --help)
 for word in "./rig clean" "./rig packages" "--suite GLOB" "--subtest GLOB" VRAMSHARE_QEMU_DEVICES; do

@@ -86,7 +86,7 @@ kernel_ensure() {
 			touch "$src/.rig-extracted"
 		fi
 		log="$RIG_CACHE/kernel-$key.log"
-		info "building guest kernel $key (linux $ver; 10 to 16 minutes on 2 cores, once; log: $log)"
+		info "building guest kernel $key (linux $ver; 9 to 16 minutes on 2 cores, once; log: $log)"
 		rm -rf "$out"
 		mkdir -p "$out"
 		kernel_fragment "$series" >"$out.fragment"

@@ -112,6 +112,11 @@ setup_host() {
 # kernel's build directory) and RIG_RIG_MODULE_DIR.
 setup_all() {
 	setup_host
+	setup_kernel
+}
+
+# setup_kernel: the rig's 6.1 kernel and the modules built against it.
+setup_kernel() {
 	RIG_KERNEL=$(kernel_ensure) || exit 1
 	RIG_RIG_MODULE_DIR=$(rig_modules modules_ensure "$RIG_KERNEL_SERIES_DEFAULT" "$RIG_KERNEL") ||
 		exit 1

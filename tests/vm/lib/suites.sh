@@ -29,6 +29,28 @@ suites_select() {
 	die "--suite '$OPT_SUITE' matches no suite (have: ${SUITE_NAMES//$'\n'/ })"
 }
 
+# subtests_check: every --subtest glob matches a subtest of the igt
+# binaries the suites run (their --list-subtests, on the host), so that a
+# typo is refused before any guest boots instead of passing with nothing
+# run.
+subtests_check() {
+	local glob subtests binary name found
+	[ "${#OPT_SUBTESTS[@]}" -gt 0 ] || return 0
+	for binary in "$RIG_BUILD"/tests/igt/vramshare_*; do
+		subtests+=$("$binary" --list-subtests)$'\n' ||
+			die "$binary --list-subtests failed"
+	done
+	for glob in "${OPT_SUBTESTS[@]}"; do
+		found=0
+		while read -r name; do
+			# shellcheck disable=SC2053 # a glob, on purpose
+			[[ -n "$name" && "$name" == $glob ]] && found=1 && break
+		done <<<"$subtests"
+		[ "$found" = 1 ] ||
+			die "--subtest '$glob' matches no igt subtest (rig-build/tests/igt/vramshare_* --list-subtests)"
+	done
+}
+
 # suite_wanted NAME [OWN-INCLUDES]: runs NAME? --suite selects by name.
 # With --subtest, the host suite runs only when --suite names it, and so
 # does a suite that runs only some subtests of its own (OWN-INCLUDES=1):
@@ -323,8 +345,8 @@ suites_run_all() {
 	# over three minutes under KASAN, 5 s on Debian's 6.12 kernel: the
 	# same userspace, so the latter only.
 	local clears=(--exclude 'broker-clears-ahead')
+	# --jobs and VRAMSHARE_RIG_JOBS were checked as they were read.
 	RIG_JOBS=${RIG_JOBS:-$(rig_jobs_default)}
-	[[ "$RIG_JOBS" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$RIG_JOBS' is not a positive number"
 	SUITE_DIR=$RIG_CACHE/test-$(date +%Y%m%d-%H%M%S)
 	SUITE_COMMIT=$(git -C "$TOP_DIR" describe --always --dirty 2>/dev/null || echo unknown)
 	if suites_need_vm; then
