@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # ./rig clean and the pruning of runs, on a cache of empty stand-ins: what
 # the tree as it is would use stays, the rest goes, --all removes it all,
-# and runs beyond VRAMSHARE_KEEP_RUNS are pruned newest last.
+# and runs beyond VRAMSHARE_KEEP_RUNS are pruned newest last; packages of
+# a tree edited while they were built are not cached.
 #   tests/host/check-rig-cache.sh
 set -eu
 cd "$(dirname "$(readlink -f "$0")")/../.."
@@ -86,6 +87,22 @@ runs_prune
 ./rig clean --all >/dev/null 2>&1 || fail "./rig clean --all failed"
 left=$(cd "$RIG_CACHE" && find . -mindepth 1 ! -name kernel.lock)
 [ -z "$left" ] || fail "./rig clean --all left: $left"
+
+# The packages' cache entry is keyed by the files as they were copied: a
+# tree edited during the build (here by a stand-in dpkg-buildpackage) is
+# refused, not cached under the key of its old text.
+tree=$RIG_CACHE/tree
+mkdir -p "$tree/bin"
+echo 1.0.0 >"$tree/VERSION"
+git -C "$tree" init -q && git -C "$tree" add VERSION
+printf '#!/bin/sh\necho edited >>%q/VERSION\n' "$tree" >"$tree/bin/dpkg-buildpackage"
+printf '#!/bin/sh\n' >"$tree/bin/lintian"
+chmod +x "$tree/bin/dpkg-buildpackage" "$tree/bin/lintian"
+out=$(TOP_DIR=$tree PATH=$tree/bin:$PATH packages_build 2>&1) &&
+	fail "packages_build cached packages of a tree edited during the build: $out"
+[[ "$out" == *"the tree changed while its packages were built"* ]] ||
+	fail "packages_build did not say the tree changed: $out"
+rm -rf "$tree"
 
 [ "$status" = 0 ] && echo "./rig clean and the pruning keep what they should"
 exit "$status"
