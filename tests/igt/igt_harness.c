@@ -50,7 +50,7 @@
 
 #define USAGE "usage: igt-harness [--results FILE] [--counts FILE] " \
 	"[--include GLOB]... [--exclude GLOB]... [--timeout SECONDS] " \
-	"[--kmsg PATH] TEST-BINARY..."
+	"[--kmsg PATH] [--list] TEST-BINARY..."
 
 #define HELP USAGE "\n\n" \
 	"  --results FILE   results in igt_runner's results.json format\n" \
@@ -60,7 +60,9 @@
 	"  --timeout S      kill a subtest after S seconds (default 600)\n" \
 	"  --kmsg PATH      for the harness's own tests: read the kernel log\n" \
 	"                   from PATH (a file or FIFO of /dev/kmsg records)\n" \
-	"                   instead of /dev/kmsg"
+	"                   instead of /dev/kmsg\n" \
+	"  --list           print the selected tests (igt@BINARY@SUBTEST), one\n" \
+	"                   per line, and run none; exit 1 if a listing failed"
 
 /* ------------------------------------------------------------------ */
 /* Options                                                            */
@@ -77,6 +79,7 @@ struct options {
 	double timeout_s;
 	char **binaries;
 	size_t n_binaries;
+	bool list_only;
 };
 
 __attribute__((noreturn, format(printf, 1, 2)))
@@ -134,6 +137,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		{ "exclude", required_argument, NULL, 'x' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "kmsg", required_argument, NULL, 'k' },
+		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -162,6 +166,9 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'k':
 			opt->kmsg_path = optarg;
+			break;
+		case 'l':
+			opt->list_only = true;
 			break;
 		case 'h':
 			puts(HELP);
@@ -516,6 +523,31 @@ static void open_kernel_log(struct kmsg *kmsg, const struct options *opt)
 		path, strerror(errno));
 }
 
+/*
+ * --list: the selection, as the run would make it, without running it (the
+ * rig checks a --subtest against each suite's before booting its guest).
+ */
+static int list_selection(const struct options *opt)
+{
+	struct testbin *bins = xcalloc(opt->n_binaries, sizeof(*bins));
+	int status = 0;
+	size_t i, j;
+
+	for (i = 0; i < opt->n_binaries; i++) {
+		list_binary(&bins[i], opt->binaries[i], opt);
+		if (bins[i].list_failed) {
+			fprintf(stderr, "igt-harness: listing %s failed: %s\n", opt->binaries[i],
+				bins[i].list_outcome.reason.len ?
+				bins[i].list_outcome.reason.data : "listing failed");
+			status = 1;
+		}
+		for (j = 0; j < bins[i].n_subtests; j++)
+			printf("igt@%s@%s\n", bins[i].base, bins[i].subtests[j]);
+	}
+	free_bins(bins, opt->n_binaries);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct report rep;
@@ -527,7 +559,15 @@ int main(int argc, char **argv)
 
 	ensure_std_fds();
 	parse_options(argc, argv, &opt);
+	/* run_process() waits for SIGCHLD, listing included. */
 	setup_signals();
+	if (opt.list_only) {
+		int status = list_selection(&opt);
+
+		free(opt.includes);
+		free(opt.excludes);
+		return status;
+	}
 	open_kernel_log(&kmsg, &opt);
 	report_init(&rep, opt.results_path, opt.counts_path, argc, argv);
 	/* An empty but valid report from the start, in case we never finish. */

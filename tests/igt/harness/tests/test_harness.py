@@ -286,6 +286,31 @@ class ExitStatus(HarnessTest):
                 self.assertEqual(proc.returncode, 2, proc.stderr)
                 self.assertIn("usage:", proc.stderr)
 
+    def test_list_only(self):
+        other = os.path.join(self.dir, "other")
+        with open(other, "w") as f:
+            f.write("#!/bin/sh\n[ \"$1\" = --list-subtests ] && exec echo only-other\n"
+                    "echo ran >>%s/ran\n" % self.dir)
+        os.chmod(other, 0o755)
+        # the selection the run would make, in its order, nothing run
+        run = self.harness("--list", "--include", "kmsg-warn*", "--include",
+                           "only-*", "--exclude", "kmsg-warn-skip",
+                           binaries=(FAKE, other))
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertEqual(run.stdout.splitlines(),
+                         [name("kmsg-warn"), name("kmsg-warn-fail"),
+                          "igt@other@only-other"])
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "ran")))
+        self.assertIsNone(run.results)
+        self.assertIsNone(run.counts)
+        # an empty selection is no error; a failed listing is
+        run = self.harness("--list", "--include", "nosuch")
+        self.assertEqual((run.returncode, run.stdout), (0, ""))
+        run = self.harness("--list", binaries=(os.path.join(self.dir, "missing"),))
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("listing %s failed: cannot find" % os.path.join(self.dir, "missing"),
+                      run.stderr)
+
     def test_listing_failure(self):
         broken = os.path.join(self.dir, "broken")
         with open(broken, "w") as f:
