@@ -3,7 +3,7 @@
 # ./rig clean and the pruning of runs, on a cache of empty stand-ins: what
 # the tree as it is would use stays, the rest goes, --all removes it all,
 # and runs beyond VRAMSHARE_KEEP_RUNS are pruned newest last; packages of
-# a tree edited while they were built are not cached.
+# a tree edited while they were built are not kept.
 #   tests/host/check-rig-cache.sh
 set -eu
 cd "$(dirname "$(readlink -f "$0")")/../.."
@@ -88,9 +88,9 @@ runs_prune
 left=$(cd "$RIG_CACHE" && find . -mindepth 1 ! -name kernel.lock)
 [ -z "$left" ] || fail "./rig clean --all left: $left"
 
-# The packages' cache entry is keyed by the files as they were copied: a
-# tree edited during the build (here by a stand-in dpkg-buildpackage) is
-# refused, not cached under the key of its old text.
+# The packages' cache entry is keyed by the files as they were copied: the
+# packages of a tree edited during the build (here by a stand-in
+# dpkg-buildpackage) are used once, not kept under the key of its old text.
 tree=$RIG_CACHE/tree
 mkdir -p "$tree/bin"
 echo 1.0.0 >"$tree/VERSION"
@@ -98,8 +98,12 @@ git -C "$tree" init -q && git -C "$tree" add VERSION
 printf '#!/bin/sh\necho edited >>%q/VERSION\n' "$tree" >"$tree/bin/dpkg-buildpackage"
 printf '#!/bin/sh\n' >"$tree/bin/lintian"
 chmod +x "$tree/bin/dpkg-buildpackage" "$tree/bin/lintian"
-out=$(TOP_DIR=$tree PATH=$tree/bin:$PATH packages_build 2>&1) &&
-	fail "packages_build cached packages of a tree edited during the build: $out"
+out=$(TOP_DIR=$tree PATH=$tree/bin:$PATH packages_build 2>&1) ||
+	fail "packages_build failed on a tree edited during the build: $out"
+dir=$(tail -n 1 <<<"$out")
+if [ ! -d "$dir" ] || [ -e "$dir/.rig-complete" ]; then
+	fail "packages_build kept packages of a tree edited during the build: $out"
+fi
 [[ "$out" == *"the tree changed while its packages were built"* ]] ||
 	fail "packages_build did not say the tree changed: $out"
 rm -rf "$tree"

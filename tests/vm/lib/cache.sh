@@ -27,10 +27,16 @@ run_lock() {
 	flock -n "$fd"
 }
 
-# runs_prune: the newest RIG_KEEP_RUNS run directories and test logs stay.
-runs_prune() {
+# keep_runs_check: VRAMSHARE_KEEP_RUNS, checked before a command that
+# prunes runs builds or boots anything.
+keep_runs_check() {
 	[[ "$RIG_KEEP_RUNS" =~ ^[1-9][0-9]*$ ]] ||
 		die "VRAMSHARE_KEEP_RUNS: '$RIG_KEEP_RUNS' is not a positive number"
+}
+
+# runs_prune: the newest RIG_KEEP_RUNS run directories and test logs stay.
+runs_prune() {
+	keep_runs_check
 	shopt -s nullglob
 	keep_newest "$RIG_KEEP_RUNS" "$RIG_CACHE"/runs/2*
 	keep_newest "$RIG_KEEP_RUNS" "$RIG_CACHE"/test-2*

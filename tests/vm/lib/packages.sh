@@ -54,11 +54,13 @@ packages_build() {
 			"$dir"/vramshare_"$version"_*.changes >"$dir.lintian" 2>&1 ||
 			die "lintian: $(grep -E '^[EWIP]:' "$dir.lintian" | head -n 3) (see $dir.lintian)"
 		rm -rf "$src"
-		# Cached under the key of the files as they were copied, or not
-		# at all: a file edited meanwhile would leave packages of the
-		# new text under the old text's key.
-		[ "$(packages_dir)" = "$dir" ] ||
-			die "the tree changed while its packages were built; run again"
+		# Kept under the key of the files as they were copied, or not at
+		# all: a file edited meanwhile would leave packages of the new
+		# text under the old text's key.
+		if [ "$(packages_dir)" != "$dir" ]; then
+			info "the tree changed while its packages were built: these are of the tree as it was copied, and are not kept"
+			exit 0
+		fi
 		touch "$dir/.rig-complete"
 	) 9>"$dir.lock" || exit 1
 	echo "$dir"

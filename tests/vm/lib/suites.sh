@@ -20,34 +20,41 @@ vm-iommu-translated vm-iommufd vm-debian-6.12 vm-debian-stock vm-hotplug vm-unre
 
 # suites_select: checks --suite (a glob over SUITE_NAMES) and --subtest.
 suites_select() {
-	local name
-	[ -n "$OPT_SUITE" ] || return 0
-	for name in $SUITE_NAMES; do
-		# shellcheck disable=SC2053 # a glob, on purpose
-		[[ "$name" == $OPT_SUITE ]] && return 0
-	done
-	die "--suite '$OPT_SUITE' matches no suite (have: ${SUITE_NAMES//$'\n'/ })"
+	local name found=0
+	if [ -n "$OPT_SUITE" ]; then
+		for name in $SUITE_NAMES; do
+			# shellcheck disable=SC2053 # a glob, on purpose
+			[[ "$name" == $OPT_SUITE ]] && found=1
+		done
+		[ "$found" = 1 ] ||
+			die "--suite '$OPT_SUITE' matches no suite (have: ${SUITE_NAMES//$'\n'/ })"
+	fi
+	[ "${#OPT_SUBTESTS[@]}" = 0 ] || suites_need_vm ||
+		die "--subtest picks igt subtests, which only the in-VM suites run (the host suite is ctest)"
 }
 
-# subtests_check: every --subtest glob matches a subtest of the igt
-# binaries the suites run (their --list-subtests, on the host), so that a
-# typo is refused before any guest boots instead of passing with nothing
-# run.
+# harness_list HARNESS-ARGS...: the igt tests the harness would run with
+# these --include/--exclude, one igt@BINARY@SUBTEST per line (igt-harness
+# --list, on the host: its own glob matching).
+harness_list() {
+	local binaries
+	shopt -s nullglob
+	binaries=("$RIG_BUILD"/tests/igt/vramshare_*)
+	shopt -u nullglob
+	[ "${#binaries[@]}" -gt 0 ] ||
+		die "no igt binaries in $RIG_BUILD/tests/igt (VRAMSHARE_RIG_PROGRAMS is off there?)"
+	"$RIG_BUILD/tests/igt/igt-harness" --list "$@" "${binaries[@]}" ||
+		die "igt-harness --list failed"
+}
+
+# subtests_check: every --subtest glob matches some igt subtest, so that a
+# typo is refused before any kernel is built or guest booted.
 subtests_check() {
-	local glob subtests binary name found
-	[ "${#OPT_SUBTESTS[@]}" -gt 0 ] || return 0
-	for binary in "$RIG_BUILD"/tests/igt/vramshare_*; do
-		subtests+=$("$binary" --list-subtests)$'\n' ||
-			die "$binary --list-subtests failed"
-	done
+	local glob list
 	for glob in "${OPT_SUBTESTS[@]}"; do
-		found=0
-		while read -r name; do
-			# shellcheck disable=SC2053 # a glob, on purpose
-			[[ -n "$name" && "$name" == $glob ]] && found=1 && break
-		done <<<"$subtests"
-		[ "$found" = 1 ] ||
-			die "--subtest '$glob' matches no igt subtest (rig-build/tests/igt/vramshare_* --list-subtests)"
+		list=$(harness_list --include "$glob") || exit 1
+		[ -n "$list" ] ||
+			die "--subtest '$glob' matches no igt subtest (rig-build/tests/igt/igt-harness --list rig-build/tests/igt/vramshare_* lists them)"
 	done
 }
 
@@ -123,6 +130,8 @@ declare -A SUITE_RUNNING=() SUITE_NAME_OF=()
 SUITE_USED=0
 SUITE_DEFERRED=()
 SUITE_PREBUILDS=()
+# In-VM suites that had subtests to run.
+SUITES_SELECTED=0
 
 # suite_reap: waits for one running suite to end and adds its counts to
 # the tally; a suite that left no result counts as one failure.
@@ -168,12 +177,13 @@ suite_prepare() {
 # SUITE_DIR/NAME.result. A suite whose rig kernel is still being built
 # (suites_prebuild) waits until every other suite has started.
 suite_vm() {
-	local arg own=0 kept=() i subtest
+	local arg own=0 kept=() i subtest args selection
 	for arg in "${@:3}"; do
 		[ "$arg" = --include ] && own=1
 	done
 	suite_wanted "$1" "$own" || return 0
-	# --subtest: the suite's excludes stay, its includes give way.
+	# --subtest: the suite's excludes stay, its includes give way. With
+	# its excludes, a suite may run none of them: then no guest boots.
 	if [ "${#OPT_SUBTESTS[@]}" -gt 0 ]; then
 		for ((i = 3; i <= $#; i++)); do
 			if [ "${!i}" = --include ]; then
@@ -186,7 +196,15 @@ suite_vm() {
 			kept+=(--include "$subtest")
 		done
 		set -- "$1" "$2" "${kept[@]}"
+		args=("${kept[@]}")
+		[ "${args[0]}" = --packages ] && args=("${args[@]:1}")
+		selection=$(harness_list "${args[@]}") || exit 1
+		if [ -z "$selection" ]; then
+			info "suite $1: runs none of the --subtest subtests; not started"
+			return
+		fi
 	fi
+	SUITES_SELECTED=$((SUITES_SELECTED + 1))
 	topology_load "$2"
 	if [[ "$TOPO_KERNEL" == rig-* ]] && ! kernel_ready "${TOPO_KERNEL#rig-}"; then
 		SUITE_DEFERRED+=("${TOPO_KERNEL#rig-} $(printf '%q ' "$@")")
@@ -397,6 +415,10 @@ suites_run_all() {
 	suite_vm vm-hotplug hotplug --include 'surprise-removal'
 	suite_vm vm-unreachable unreachable --include '*unreachable*'
 	suites_collect
+	if [ "${#OPT_SUBTESTS[@]}" -gt 0 ] && [ "$SUITES_SELECTED" = 0 ]; then
+		info "--subtest: no suite chosen runs these subtests (those of vm-hotplug and vm-unreachable run only with their --suite)"
+		tally 0 1 0
+	fi
 	trap - EXIT
 	echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED skipped"
 	[ "$TOTAL_FAILED" = 0 ]
