@@ -416,7 +416,7 @@ suites_run_all() {
 	suite_vm vm-unreachable unreachable --include '*unreachable*'
 	suites_collect
 	if [ "${#OPT_SUBTESTS[@]}" -gt 0 ] && [ "$SUITES_SELECTED" = 0 ]; then
-		info "--subtest: no suite chosen runs these subtests (those of vm-hotplug and vm-unreachable run only with their --suite)"
+		info "--subtest: no suite chosen runs these subtests (a suite of a few subtests of its own, vm-packages-*, vm-hotplug or vm-unreachable, runs only when --suite names it)"
 		tally 0 1 0
 	fi
 	trap - EXIT
