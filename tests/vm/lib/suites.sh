@@ -363,7 +363,7 @@ suites_run_all() {
 	# over three minutes under KASAN, 5 s on Debian's 6.12 kernel: the
 	# same userspace, so the latter only.
 	local clears=(--exclude 'broker-clears-ahead')
-	# --jobs and VRAMSHARE_RIG_JOBS were checked as they were read.
+	# cmd_test checked --jobs and VRAMSHARE_RIG_JOBS before building.
 	RIG_JOBS=${RIG_JOBS:-$(rig_jobs_default)}
 	SUITE_DIR=$RIG_CACHE/test-$(date +%Y%m%d-%H%M%S)
 	SUITE_COMMIT=$(git -C "$TOP_DIR" describe --always --dirty 2>/dev/null || echo unknown)
