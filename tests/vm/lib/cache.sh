@@ -30,8 +30,7 @@ run_lock() {
 # keep_runs_check: VRAMSHARE_KEEP_RUNS, checked before a command that
 # prunes runs builds or boots anything.
 keep_runs_check() {
-	[[ "$RIG_KEEP_RUNS" =~ ^[1-9][0-9]*$ ]] ||
-		die "VRAMSHARE_KEEP_RUNS: '$RIG_KEEP_RUNS' is not a positive number"
+	positive_number VRAMSHARE_KEEP_RUNS "$RIG_KEEP_RUNS"
 }
 
 # runs_prune: the newest RIG_KEEP_RUNS run directories and test logs stay.

@@ -19,3 +19,7 @@ die() {
 	printf 'rig: error: %s\n' "$*" >&2
 	exit 1
 }
+# positive_number NAME VALUE: VALUE is a count of 1 or more, or NAME is refused.
+positive_number() {
+	[[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1: '$2' is not a positive number"
+}
